@@ -1,0 +1,1098 @@
+//! Zero-copy decoders for every layer noisefloor sees, from the capture's link type down
+//! through any nesting of GRE, ERSPAN, PPTP, MPLS, VLAN and IP-in-IP tunnels to TCP, UDP
+//! and ICMP (including the packet quoted inside ICMP errors).
+//!
+//! [`dissect`] walks a frame into a [`Dissection`]: a fixed-capacity list of [`Layer`]
+//! views that borrow the frame. Nothing is allocated per packet. Each view checks its
+//! length once; a header cut short by the snap length becomes [`Layer::Partial`] and only
+//! the fields that fit are reported. Every layer reports its fields through
+//! [`field::Fields`], which the verbose tree, the JSON output and the filter share.
+
+pub mod build;
+mod bytes;
+pub mod checksum;
+pub mod field;
+pub mod filter;
+pub mod gre;
+pub mod ip;
+pub mod link;
+pub mod linktype;
+pub mod render;
+pub mod transport;
+
+use field::{Field, Fields};
+pub use gre::{Erspan, Gre, Nhrp, Wccp};
+pub use ip::{Ipv4, Ipv6};
+pub use link::{Ethernet, Llc, Mpls, Nflog, Null, Pflog, Ppp, Sll, Sll2, Vlan};
+pub use transport::{Ah, Icmp, Icmpv6, Tcp, Udp, Vxlan};
+
+use link::ethertype as et;
+
+/// Most layers one frame may hold; deeper frames stop with [`Stop::DepthLimit`].
+pub const MAX_LAYERS: usize = 24;
+/// Default limit on nested IP headers (tunnel depth), after Suricata's and Zeek's defaults.
+pub const DEFAULT_MAX_IP_DEPTH: u8 = 8;
+
+/// UDP ports whose payload is decoded as a tunnel.
+pub const VXLAN_PORT: u16 = 4789;
+pub const GRE_IN_UDP_PORT: u16 = 4754;
+
+/// Protocols a layer can be; the short names form the protocols-in-frame chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Proto {
+    Eth = 1,
+    Llc,
+    Vlan,
+    Mpls,
+    Sll,
+    Sll2,
+    Nflog,
+    Null,
+    Pflog,
+    Ppp,
+    Ip,
+    Ipv6,
+    Ah,
+    Gre,
+    Erspan,
+    Wccp,
+    Nhrp,
+    Vxlan,
+    Tcp,
+    Udp,
+    Icmp,
+    Icmpv6,
+}
+
+impl Proto {
+    pub const ALL: [Proto; 22] = [
+        Proto::Eth,
+        Proto::Llc,
+        Proto::Vlan,
+        Proto::Mpls,
+        Proto::Sll,
+        Proto::Sll2,
+        Proto::Nflog,
+        Proto::Null,
+        Proto::Pflog,
+        Proto::Ppp,
+        Proto::Ip,
+        Proto::Ipv6,
+        Proto::Ah,
+        Proto::Gre,
+        Proto::Erspan,
+        Proto::Wccp,
+        Proto::Nhrp,
+        Proto::Vxlan,
+        Proto::Tcp,
+        Proto::Udp,
+        Proto::Icmp,
+        Proto::Icmpv6,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            Proto::Eth => "eth",
+            Proto::Llc => "llc",
+            Proto::Vlan => "vlan",
+            Proto::Mpls => "mpls",
+            Proto::Sll => "sll",
+            Proto::Sll2 => "sll2",
+            Proto::Nflog => "nflog",
+            Proto::Null => "null",
+            Proto::Pflog => "pflog",
+            Proto::Ppp => "ppp",
+            Proto::Ip => "ip",
+            Proto::Ipv6 => "ipv6",
+            Proto::Ah => "ah",
+            Proto::Gre => "gre",
+            Proto::Erspan => "erspan",
+            Proto::Wccp => "wccp",
+            Proto::Nhrp => "nhrp",
+            Proto::Vxlan => "vxlan",
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+            Proto::Icmp => "icmp",
+            Proto::Icmpv6 => "icmpv6",
+        }
+    }
+    pub fn from_name(s: &str) -> Option<Proto> {
+        match s {
+            "ipv4" => Some(Proto::Ip),
+            "ethernet" => Some(Proto::Eth),
+            "icmp6" => Some(Proto::Icmpv6),
+            _ => Proto::ALL.into_iter().find(|p| p.name() == s),
+        }
+    }
+    pub fn is_ip(self) -> bool {
+        matches!(self, Proto::Ip | Proto::Ipv6)
+    }
+}
+
+/// One decoded layer: a view borrowing the frame.
+#[derive(Clone, Copy, Debug)]
+pub enum Layer<'a> {
+    Eth(Ethernet<'a>),
+    Llc(Llc<'a>),
+    Vlan(Vlan<'a>),
+    Mpls(Mpls<'a>),
+    Sll(Sll<'a>),
+    Sll2(Sll2<'a>),
+    Nflog(Nflog<'a>),
+    Null(Null<'a>),
+    Pflog(Pflog<'a>),
+    Ppp(Ppp<'a>),
+    Ipv4(Ipv4<'a>),
+    Ipv6(Ipv6<'a>),
+    Ah(Ah<'a>),
+    Gre(Gre<'a>),
+    Erspan(Erspan<'a>),
+    Wccp(Wccp<'a>),
+    Nhrp(Nhrp<'a>),
+    Vxlan(Vxlan<'a>),
+    Tcp(Tcp<'a>),
+    Udp(Udp<'a>),
+    Icmp(Icmp<'a>),
+    Icmpv6(Icmpv6<'a>),
+    /// A header the capture cut short: the protocol, the bytes that exist, and for ERSPAN
+    /// its type. Only fields that end within `bytes` are reported.
+    Partial {
+        proto: Proto,
+        bytes: &'a [u8],
+        aux: u8,
+    },
+}
+
+impl<'a> Layer<'a> {
+    pub fn proto(&self) -> Proto {
+        match self {
+            Layer::Eth(_) => Proto::Eth,
+            Layer::Llc(_) => Proto::Llc,
+            Layer::Vlan(_) => Proto::Vlan,
+            Layer::Mpls(_) => Proto::Mpls,
+            Layer::Sll(_) => Proto::Sll,
+            Layer::Sll2(_) => Proto::Sll2,
+            Layer::Nflog(_) => Proto::Nflog,
+            Layer::Null(_) => Proto::Null,
+            Layer::Pflog(_) => Proto::Pflog,
+            Layer::Ppp(_) => Proto::Ppp,
+            Layer::Ipv4(_) => Proto::Ip,
+            Layer::Ipv6(_) => Proto::Ipv6,
+            Layer::Ah(_) => Proto::Ah,
+            Layer::Gre(_) => Proto::Gre,
+            Layer::Erspan(_) => Proto::Erspan,
+            Layer::Wccp(_) => Proto::Wccp,
+            Layer::Nhrp(_) => Proto::Nhrp,
+            Layer::Vxlan(_) => Proto::Vxlan,
+            Layer::Tcp(_) => Proto::Tcp,
+            Layer::Udp(_) => Proto::Udp,
+            Layer::Icmp(_) => Proto::Icmp,
+            Layer::Icmpv6(_) => Proto::Icmpv6,
+            Layer::Partial { proto, .. } => *proto,
+        }
+    }
+    pub fn is_partial(&self) -> bool {
+        matches!(self, Layer::Partial { .. })
+    }
+    /// Reports every decoded field of this layer.
+    pub fn visit(&self, out: &mut dyn FnMut(Field<'a>)) {
+        match self {
+            Layer::Eth(v) => v.visit(out),
+            Layer::Llc(v) => v.visit(out),
+            Layer::Vlan(v) => v.visit(out),
+            Layer::Mpls(v) => v.visit(out),
+            Layer::Sll(v) => v.visit(out),
+            Layer::Sll2(v) => v.visit(out),
+            Layer::Nflog(v) => v.visit(out),
+            Layer::Null(v) => v.visit(out),
+            Layer::Pflog(v) => v.visit(out),
+            Layer::Ppp(v) => v.visit(out),
+            Layer::Ipv4(v) => v.visit(out),
+            Layer::Ipv6(v) => v.visit(out),
+            Layer::Ah(v) => v.visit(out),
+            Layer::Gre(v) => v.visit(out),
+            Layer::Erspan(v) => v.visit(out),
+            Layer::Wccp(v) => v.visit(out),
+            Layer::Nhrp(v) => v.visit(out),
+            Layer::Vxlan(v) => v.visit(out),
+            Layer::Tcp(v) => v.visit(out),
+            Layer::Udp(v) => v.visit(out),
+            Layer::Icmp(v) => v.visit(out),
+            Layer::Icmpv6(v) => v.visit(out),
+            Layer::Partial { proto, bytes, aux } => visit_partial(*proto, bytes, *aux, out),
+        }
+    }
+    /// The value of one field by its key, e.g. `"dport"`.
+    pub fn field(&self, key: &str) -> Option<field::Value<'a>> {
+        let mut found = None;
+        self.visit(&mut |f| {
+            if found.is_none() && f.key == key {
+                found = Some(f.value);
+            }
+        });
+        found
+    }
+}
+
+/// Views over a truncated header report only fields that end within the bytes present.
+fn visit_partial<'a>(proto: Proto, b: &'a [u8], aux: u8, out: &mut dyn FnMut(Field<'a>)) {
+    let avail = b.len();
+    let mut keep = |f: Field<'a>| {
+        if f.end <= avail {
+            out(f)
+        }
+    };
+    match proto {
+        Proto::Eth => Ethernet { buf: b }.visit(&mut keep),
+        Proto::Llc => Llc { buf: b }.visit(&mut keep),
+        Proto::Vlan => Vlan { buf: b }.visit(&mut keep),
+        Proto::Mpls => Mpls { buf: b }.visit(&mut keep),
+        Proto::Sll => Sll { buf: b }.visit(&mut keep),
+        Proto::Sll2 => Sll2 { buf: b }.visit(&mut keep),
+        Proto::Nflog => {}
+        Proto::Null => Null {
+            buf: b,
+            network_order: aux == 1,
+        }
+        .visit(&mut keep),
+        Proto::Pflog => Pflog { buf: b }.visit(&mut keep),
+        Proto::Ppp => Ppp { buf: b }.visit(&mut keep),
+        Proto::Ip => Ipv4 { buf: b }.visit(&mut keep),
+        Proto::Ipv6 => Ipv6 { buf: b }.visit(&mut keep),
+        Proto::Ah => Ah { buf: b }.visit(&mut keep),
+        Proto::Gre => Gre {
+            buf: b,
+            hlen: b.len(),
+            complete: false,
+        }
+        .visit(&mut keep),
+        Proto::Erspan => Erspan { buf: b, kind: aux }.visit(&mut keep),
+        Proto::Wccp => Wccp { buf: b }.visit(&mut keep),
+        Proto::Nhrp => Nhrp { buf: b }.visit(&mut keep),
+        Proto::Vxlan => Vxlan { buf: b }.visit(&mut keep),
+        Proto::Tcp => Tcp { buf: b }.visit(&mut keep),
+        Proto::Udp => Udp { buf: b }.visit(&mut keep),
+        Proto::Icmp => Icmp { buf: b }.visit(&mut keep),
+        Proto::Icmpv6 => Icmpv6 { buf: b }.visit(&mut keep),
+    }
+}
+
+/// Why decoding stopped after the last layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// A transport or leaf protocol was reached; [`Dissection::payload`] is its data.
+    Payload,
+    /// Nothing follows (GRE keepalive, IPv6 no-next-header, empty tunnel payload).
+    Empty,
+    UnknownLinkType(u32),
+    UnknownEthertype(u16),
+    UnknownIpProto(u8),
+    UnknownPppProto(u16),
+    /// An address family in NULL/LOOP, pflog or NFLOG that is not IP.
+    UnknownFamily(u32),
+    /// ERSPAN III frame type other than Ethernet or IP.
+    ErspanFrameType(u8),
+    /// 802.2 LLC without SNAP (STP, IPX, ...).
+    Llc,
+    /// An IP fragment with non-zero offset: its bytes are the middle of another
+    /// packet's payload and are never decoded as a transport header.
+    NonFirstFragment,
+    /// A header was cut short (snap length); the last layer is partial.
+    Truncated,
+    /// A header is invalid (the reason names what is wrong).
+    Malformed(&'static str),
+    /// The nesting limit was reached.
+    DepthLimit,
+}
+
+impl Stop {
+    pub fn describe(&self) -> String {
+        match self {
+            Stop::Payload => "payload".into(),
+            Stop::Empty => "no payload".into(),
+            Stop::UnknownLinkType(n) => format!("link type {n} not decoded"),
+            Stop::UnknownEthertype(t) => {
+                format!("ethertype 0x{t:04x} ({}) not decoded", et::name(*t))
+            }
+            Stop::UnknownIpProto(p) => {
+                format!("IP protocol {p} ({}) not decoded", ip::proto::name(*p))
+            }
+            Stop::UnknownPppProto(p) => format!(
+                "PPP protocol 0x{p:04x} ({}) not decoded",
+                link::ppp_protocol_name(*p)
+            ),
+            Stop::UnknownFamily(f) => format!("address family {f} not decoded"),
+            Stop::ErspanFrameType(t) => format!("ERSPAN frame type {t} not decoded"),
+            Stop::Llc => "802.2 LLC payload not decoded".into(),
+            Stop::NonFirstFragment => "non-first fragment".into(),
+            Stop::Truncated => "truncated".into(),
+            Stop::Malformed(why) => format!("malformed: {why}"),
+            Stop::DepthLimit => "nesting limit reached".into(),
+        }
+    }
+    /// Short machine name used in JSON and counters.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Stop::Payload => "payload",
+            Stop::Empty => "empty",
+            Stop::UnknownLinkType(_) => "unknown_linktype",
+            Stop::UnknownEthertype(_) => "unknown_ethertype",
+            Stop::UnknownIpProto(_) => "unknown_ip_proto",
+            Stop::UnknownPppProto(_) => "unknown_ppp_proto",
+            Stop::UnknownFamily(_) => "unknown_family",
+            Stop::ErspanFrameType(_) => "erspan_frame_type",
+            Stop::Llc => "llc",
+            Stop::NonFirstFragment => "fragment",
+            Stop::Truncated => "truncated",
+            Stop::Malformed(_) => "malformed",
+            Stop::DepthLimit => "depth_limit",
+        }
+    }
+}
+
+/// Limits for [`dissect_with`].
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Most IP headers decoded in one frame (outer, tunnels and ICMP quotes together).
+    pub max_ip_depth: u8,
+    /// Decode VXLAN (UDP 4789) and GRE-in-UDP (UDP 4754) payloads as tunnels.
+    pub udp_tunnels: bool,
+}
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            max_ip_depth: DEFAULT_MAX_IP_DEPTH,
+            udp_tunnels: true,
+        }
+    }
+}
+
+/// A frame decoded into layers.
+#[derive(Clone, Debug)]
+pub struct Dissection<'a> {
+    pub linktype: u32,
+    layers: [Layer<'a>; MAX_LAYERS],
+    len: usize,
+    /// Bytes after the last decoded header (application data, or what was not decoded).
+    pub payload: &'a [u8],
+    pub stop: Stop,
+    /// Index of the first layer inside an ICMP error's quoted packet.
+    pub quote_start: Option<usize>,
+    /// True when an IP header announced more bytes than were captured.
+    pub ip_short: bool,
+}
+
+const EMPTY_LAYER: Layer<'static> = Layer::Partial {
+    proto: Proto::Eth,
+    bytes: &[],
+    aux: 0,
+};
+
+impl<'a> Dissection<'a> {
+    fn new(linktype: u32, data: &'a [u8]) -> Self {
+        Dissection {
+            linktype,
+            layers: [EMPTY_LAYER; MAX_LAYERS],
+            len: 0,
+            payload: data,
+            stop: Stop::Payload,
+            quote_start: None,
+            ip_short: false,
+        }
+    }
+    pub fn layers(&self) -> &[Layer<'a>] {
+        &self.layers[..self.len]
+    }
+    /// Layers outside any ICMP quote.
+    pub fn main_layers(&self) -> &[Layer<'a>] {
+        &self.layers[..self.quote_start.unwrap_or(self.len)]
+    }
+    /// Layers of the packet quoted in an ICMP error, if any.
+    pub fn quoted_layers(&self) -> &[Layer<'a>] {
+        match self.quote_start {
+            Some(q) => &self.layers[q..self.len],
+            None => &[],
+        }
+    }
+    pub fn has(&self, p: Proto) -> bool {
+        self.layers().iter().any(|l| l.proto() == p)
+    }
+    /// True when a header of the frame itself (not of an ICMP quote) was cut short.
+    pub fn is_truncated(&self) -> bool {
+        self.stop == Stop::Truncated && self.quote_start.is_none_or(|q| self.len <= q)
+    }
+    pub fn is_malformed(&self) -> bool {
+        matches!(self.stop, Stop::Malformed(_))
+    }
+    fn push(&mut self, l: Layer<'a>) -> bool {
+        if self.len == MAX_LAYERS {
+            self.stop = Stop::DepthLimit;
+            return false;
+        }
+        self.layers[self.len] = l;
+        self.len += 1;
+        true
+    }
+    /// The outermost IP header.
+    pub fn outer_ip(&self) -> Option<IpRef<'a>> {
+        self.main_layers().iter().find_map(IpRef::from_layer)
+    }
+    /// The innermost IP header outside any ICMP quote.
+    pub fn inner_ip(&self) -> Option<IpRef<'a>> {
+        self.main_layers().iter().rev().find_map(IpRef::from_layer)
+    }
+    /// Position of the innermost IP layer outside quotes.
+    pub fn inner_ip_index(&self) -> Option<usize> {
+        self.main_layers()
+            .iter()
+            .rposition(|l| IpRef::from_layer(l).is_some())
+    }
+    /// The transport layer following the innermost IP header.
+    pub fn transport(&self) -> Option<&Layer<'a>> {
+        let i = self.inner_ip_index()?;
+        self.main_layers().get(i + 1).filter(|l| {
+            matches!(
+                l.proto(),
+                Proto::Tcp | Proto::Udp | Proto::Icmp | Proto::Icmpv6
+            )
+        })
+    }
+    /// The first GRE layer.
+    pub fn gre(&self) -> Option<Gre<'a>> {
+        self.layers().iter().find_map(|l| {
+            if let Layer::Gre(g) = l {
+                Some(*g)
+            } else {
+                None
+            }
+        })
+    }
+    /// Number of IP headers outside quotes minus one: how deep the innermost packet is tunnelled.
+    pub fn tunnel_depth(&self) -> usize {
+        self.main_layers()
+            .iter()
+            .filter(|l| l.proto().is_ip())
+            .count()
+            .saturating_sub(1)
+    }
+    /// The protocols-in-frame chain, e.g. `eth:ip:gre:ip:udp`.
+    pub fn chain(&self, out: &mut String) {
+        for (i, l) in self.layers().iter().enumerate() {
+            if i > 0 {
+                out.push(':');
+            }
+            out.push_str(l.proto().name());
+        }
+    }
+    /// The chain as an exact integer key (5 bits per layer), for counting without allocation.
+    pub fn chain_key(&self) -> u128 {
+        self.layers()
+            .iter()
+            .fold(0u128, |k, l| (k << 5) | l.proto() as u128)
+    }
+}
+
+/// Decodes a chain key back into its protocol names.
+pub fn chain_from_key(mut key: u128) -> String {
+    let mut protos = Vec::new();
+    while key != 0 {
+        let p = (key & 31) as u8;
+        protos.push(
+            Proto::ALL
+                .iter()
+                .find(|x| **x as u8 == p)
+                .map_or("?", |x| x.name()),
+        );
+        key >>= 5;
+    }
+    protos.reverse();
+    protos.join(":")
+}
+
+/// An IPv4 or IPv6 header, for code that treats both alike.
+#[derive(Clone, Copy, Debug)]
+pub enum IpRef<'a> {
+    V4(Ipv4<'a>),
+    V6(Ipv6<'a>),
+}
+impl<'a> IpRef<'a> {
+    pub fn from_layer(l: &Layer<'a>) -> Option<Self> {
+        match l {
+            Layer::Ipv4(v) => Some(IpRef::V4(*v)),
+            Layer::Ipv6(v) => Some(IpRef::V6(*v)),
+            _ => None,
+        }
+    }
+    pub fn src(&self) -> std::net::IpAddr {
+        match self {
+            IpRef::V4(v) => std::net::IpAddr::from(v.src()),
+            IpRef::V6(v) => std::net::IpAddr::from(v.src()),
+        }
+    }
+    pub fn dst(&self) -> std::net::IpAddr {
+        match self {
+            IpRef::V4(v) => std::net::IpAddr::from(v.dst()),
+            IpRef::V6(v) => std::net::IpAddr::from(v.dst()),
+        }
+    }
+    pub fn protocol(&self) -> u8 {
+        match self {
+            IpRef::V4(v) => v.protocol(),
+            IpRef::V6(v) => v.upper_protocol(),
+        }
+    }
+}
+
+/// Decodes `data` captured with `linktype` using default limits.
+pub fn dissect(linktype: u32, data: &[u8]) -> Dissection<'_> {
+    dissect_with(&Options::default(), linktype, data)
+}
+
+#[derive(Clone, Copy)]
+enum Next {
+    Link(u32),
+    Ether(u16),
+    Ethernet,
+    Ipv4,
+    Ipv6,
+    IpAny,
+    IpProto(u8),
+    Gre,
+    Ppp,
+    Mpls,
+}
+
+/// Decodes `data` captured with `linktype`.
+pub fn dissect_with<'a>(opts: &Options, linktype: u32, data: &'a [u8]) -> Dissection<'a> {
+    let mut d = Dissection::new(linktype, data);
+    let mut b: &'a [u8] = data;
+    let mut next = Next::Link(linktype);
+    let mut ip_depth = 0u8;
+    macro_rules! partial {
+        ($proto:expr, $aux:expr) => {{
+            d.push(Layer::Partial {
+                proto: $proto,
+                bytes: b,
+                aux: $aux,
+            });
+            d.stop = Stop::Truncated;
+            break;
+        }};
+    }
+    macro_rules! stop {
+        ($s:expr) => {{
+            d.stop = $s;
+            break;
+        }};
+    }
+    macro_rules! push {
+        ($l:expr) => {
+            if !d.push($l) {
+                break;
+            }
+        };
+    }
+    loop {
+        next = match next {
+            Next::Link(lt) => match lt {
+                linktype::ETHERNET => Next::Ethernet,
+                linktype::RAW | linktype::RAW_BSD12 | linktype::RAW_OPENBSD14 => Next::IpAny,
+                linktype::IPV4 => Next::Ipv4,
+                linktype::IPV6 => Next::Ipv6,
+                linktype::LINUX_SLL => {
+                    if b.len() < Sll::LEN {
+                        partial!(Proto::Sll, 0)
+                    }
+                    let v = Sll {
+                        buf: &b[..Sll::LEN],
+                    };
+                    push!(Layer::Sll(v));
+                    b = &b[Sll::LEN..];
+                    match cooked_next(v.protocol()) {
+                        Some(n) => n,
+                        None => stop!(Stop::UnknownEthertype(v.protocol())),
+                    }
+                }
+                linktype::LINUX_SLL2 => {
+                    if b.len() < Sll2::LEN {
+                        partial!(Proto::Sll2, 0)
+                    }
+                    let v = Sll2 {
+                        buf: &b[..Sll2::LEN],
+                    };
+                    push!(Layer::Sll2(v));
+                    b = &b[Sll2::LEN..];
+                    match cooked_next(v.protocol()) {
+                        Some(n) => n,
+                        None => stop!(Stop::UnknownEthertype(v.protocol())),
+                    }
+                }
+                linktype::NFLOG => {
+                    if b.len() < Nflog::HEADER_LEN {
+                        partial!(Proto::Nflog, 0)
+                    }
+                    let v = match Nflog::check(b) {
+                        Ok(v) => v,
+                        Err(why) => stop!(Stop::Malformed(why)),
+                    };
+                    push!(Layer::Nflog(v));
+                    match v.payload() {
+                        Some(p) if !p.is_empty() => {
+                            b = p;
+                            match v.family() {
+                                2 => Next::Ipv4,
+                                10 => Next::Ipv6,
+                                _ => Next::IpAny,
+                            }
+                        }
+                        _ => {
+                            b = &b[b.len()..];
+                            stop!(Stop::Empty)
+                        }
+                    }
+                }
+                linktype::NULL | linktype::LOOP => {
+                    let aux = (lt == linktype::LOOP) as u8;
+                    if b.len() < Null::LEN {
+                        partial!(Proto::Null, aux)
+                    }
+                    let v = Null {
+                        buf: &b[..4],
+                        network_order: lt == linktype::LOOP,
+                    };
+                    push!(Layer::Null(v));
+                    b = &b[4..];
+                    match v.family() {
+                        2 => Next::Ipv4,
+                        10 | 24 | 28 | 30 => Next::Ipv6,
+                        f => stop!(Stop::UnknownFamily(f)),
+                    }
+                }
+                linktype::PFLOG => {
+                    if b.len() < Pflog::MIN_LEN {
+                        partial!(Proto::Pflog, 0)
+                    }
+                    let v = Pflog { buf: b };
+                    let hl = v.header_len();
+                    if hl < Pflog::MIN_LEN {
+                        stop!(Stop::Malformed("pflog header length below 61"))
+                    }
+                    if b.len() < hl {
+                        partial!(Proto::Pflog, 0)
+                    }
+                    let v = Pflog { buf: &b[..hl] };
+                    push!(Layer::Pflog(v));
+                    b = &b[hl..];
+                    match v.af() {
+                        2 => Next::Ipv4,
+                        10 | 24 | 28 | 30 => Next::Ipv6,
+                        f => stop!(Stop::UnknownFamily(f as u32)),
+                    }
+                }
+                linktype::PPP | linktype::PPP_HDLC => Next::Ppp,
+                other => stop!(Stop::UnknownLinkType(other)),
+            },
+            Next::Ethernet => {
+                if b.len() < Ethernet::LEN {
+                    partial!(Proto::Eth, 0)
+                }
+                let v = Ethernet {
+                    buf: &b[..Ethernet::LEN],
+                };
+                push!(Layer::Eth(v));
+                b = &b[Ethernet::LEN..];
+                let t = v.ethertype();
+                if t <= 1500 {
+                    // 802.3 length: trim padding, then LLC (and SNAP).
+                    b = &b[..(t as usize).min(b.len())];
+                    if b.len() < 3 {
+                        partial!(Proto::Llc, 0)
+                    }
+                    let snap = b.len() >= 8 && b[0] == 0xaa && b[1] == 0xaa;
+                    let hl = if snap { 8 } else { 3 };
+                    let v = Llc { buf: &b[..hl] };
+                    push!(Layer::Llc(v));
+                    b = &b[hl..];
+                    match v.snap_type() {
+                        Some(t) => Next::Ether(t),
+                        None => stop!(Stop::Llc),
+                    }
+                } else {
+                    Next::Ether(t)
+                }
+            }
+            Next::Ether(t) => match t {
+                et::IPV4 => Next::Ipv4,
+                et::IPV6 => Next::Ipv6,
+                et::VLAN | et::QINQ | et::QINQ_OLD => {
+                    if b.len() < Vlan::LEN {
+                        partial!(Proto::Vlan, 0)
+                    }
+                    let v = Vlan {
+                        buf: &b[..Vlan::LEN],
+                    };
+                    push!(Layer::Vlan(v));
+                    b = &b[Vlan::LEN..];
+                    Next::Ether(v.ethertype())
+                }
+                et::MPLS | et::MPLS_MCAST => Next::Mpls,
+                et::TEB => Next::Ethernet,
+                et::PPP => Next::Ppp,
+                other => stop!(Stop::UnknownEthertype(other)),
+            },
+            Next::Mpls => {
+                if b.len() < Mpls::LEN {
+                    partial!(Proto::Mpls, 0)
+                }
+                let v = Mpls {
+                    buf: &b[..Mpls::LEN],
+                };
+                push!(Layer::Mpls(v));
+                b = &b[Mpls::LEN..];
+                if !v.bottom() {
+                    Next::Mpls
+                } else {
+                    match b.first().map(|x| x >> 4) {
+                        None => stop!(Stop::Empty),
+                        Some(4) => Next::Ipv4,
+                        Some(6) => Next::Ipv6,
+                        // A zero nibble is the pseudowire control word before Ethernet.
+                        Some(0) if b.len() >= 4 => {
+                            b = &b[4..];
+                            Next::Ethernet
+                        }
+                        Some(_) => Next::Ethernet,
+                    }
+                }
+            }
+            Next::IpAny => match b.first().map(|x| x >> 4) {
+                None => stop!(Stop::Truncated),
+                Some(4) => Next::Ipv4,
+                Some(6) => Next::Ipv6,
+                Some(_) => stop!(Stop::Malformed("IP version is neither 4 nor 6")),
+            },
+            Next::Ipv4 => {
+                if b.is_empty() {
+                    partial!(Proto::Ip, 0)
+                }
+                if b[0] >> 4 != 4 {
+                    stop!(Stop::Malformed(
+                        "IP version is not 4 where IPv4 was expected"
+                    ))
+                }
+                if ip_depth >= opts.max_ip_depth {
+                    stop!(Stop::DepthLimit)
+                }
+                if b.len() < Ipv4::MIN_LEN {
+                    partial!(Proto::Ip, 0)
+                }
+                let hl = ((b[0] & 0x0f) as usize) * 4;
+                if hl < Ipv4::MIN_LEN {
+                    stop!(Stop::Malformed("IPv4 header length below 20"))
+                }
+                if b.len() < hl {
+                    partial!(Proto::Ip, 0)
+                }
+                let v = Ipv4 { buf: &b[..hl] };
+                let total = v.total_len() as usize;
+                let packet = if total == 0 {
+                    // TCP segmentation offload leaves the length zero: take what was captured.
+                    b
+                } else if total < hl {
+                    stop!(Stop::Malformed("IPv4 total length below header length"))
+                } else if total > b.len() {
+                    d.ip_short = true;
+                    b
+                } else {
+                    &b[..total]
+                };
+                push!(Layer::Ipv4(v));
+                ip_depth += 1;
+                b = &packet[hl..];
+                if v.frag_offset() != 0 {
+                    stop!(Stop::NonFirstFragment)
+                }
+                Next::IpProto(v.protocol())
+            }
+            Next::Ipv6 => {
+                if b.is_empty() {
+                    partial!(Proto::Ipv6, 0)
+                }
+                if b[0] >> 4 != 6 {
+                    stop!(Stop::Malformed(
+                        "IP version is not 6 where IPv6 was expected"
+                    ))
+                }
+                if ip_depth >= opts.max_ip_depth {
+                    stop!(Stop::DepthLimit)
+                }
+                if b.len() < Ipv6::LEN {
+                    partial!(Proto::Ipv6, 0)
+                }
+                let plen = u16::from_be_bytes([b[4], b[5]]) as usize;
+                let packet = if plen == 0 {
+                    // Jumbogram or offload: take what was captured.
+                    b
+                } else if Ipv6::LEN + plen > b.len() {
+                    d.ip_short = true;
+                    b
+                } else {
+                    &b[..Ipv6::LEN + plen]
+                };
+                let mut pos = Ipv6::LEN;
+                let mut nh = b[6];
+                let mut frag_offset = 0u16;
+                let mut cut = false;
+                while ip::is_extension(nh) {
+                    let rest = &packet[pos..];
+                    match ip::extension_len(nh, rest) {
+                        Some(l) if l <= rest.len() => {
+                            if nh == ip::proto::FRAGMENT {
+                                frag_offset = u16::from_be_bytes([rest[2], rest[3]]) & 0xfff8;
+                            }
+                            nh = rest[0];
+                            pos += l;
+                        }
+                        _ => {
+                            cut = true;
+                            break;
+                        }
+                    }
+                }
+                push!(Layer::Ipv6(Ipv6 {
+                    buf: &packet[..pos]
+                }));
+                ip_depth += 1;
+                b = &packet[pos..];
+                if cut {
+                    stop!(Stop::Truncated)
+                }
+                if frag_offset != 0 {
+                    stop!(Stop::NonFirstFragment)
+                }
+                Next::IpProto(nh)
+            }
+            Next::IpProto(p) => match p {
+                ip::proto::TCP => {
+                    if b.len() < Tcp::MIN_LEN {
+                        partial!(Proto::Tcp, 0)
+                    }
+                    let hl = ((b[12] >> 4) as usize) * 4;
+                    if hl < Tcp::MIN_LEN {
+                        d.push(Layer::Tcp(Tcp {
+                            buf: &b[..Tcp::MIN_LEN],
+                        }));
+                        b = &b[Tcp::MIN_LEN..];
+                        stop!(Stop::Malformed("TCP data offset below 5"))
+                    }
+                    if b.len() < hl {
+                        partial!(Proto::Tcp, 0)
+                    }
+                    push!(Layer::Tcp(Tcp { buf: &b[..hl] }));
+                    b = &b[hl..];
+                    stop!(Stop::Payload)
+                }
+                ip::proto::UDP => {
+                    if b.len() < Udp::LEN {
+                        partial!(Proto::Udp, 0)
+                    }
+                    let v = Udp {
+                        buf: &b[..Udp::LEN],
+                    };
+                    push!(Layer::Udp(v));
+                    b = &b[Udp::LEN..];
+                    let in_quote = d.quote_start.is_some();
+                    if opts.udp_tunnels && !in_quote {
+                        if v.dst_port() == VXLAN_PORT
+                            && b.len() >= Vxlan::LEN + Ethernet::LEN
+                            && b[0] & 0x08 != 0
+                        {
+                            push!(Layer::Vxlan(Vxlan {
+                                buf: &b[..Vxlan::LEN]
+                            }));
+                            b = &b[Vxlan::LEN..];
+                            Next::Ethernet
+                        } else if v.dst_port() == GRE_IN_UDP_PORT
+                            && b.len() >= Gre::MIN_LEN
+                            && b[1] & 0x07 == 0
+                        {
+                            Next::Gre
+                        } else {
+                            stop!(Stop::Payload)
+                        }
+                    } else {
+                        stop!(Stop::Payload)
+                    }
+                }
+                ip::proto::ICMP => {
+                    if b.len() < Icmp::LEN {
+                        partial!(Proto::Icmp, 0)
+                    }
+                    let v = Icmp {
+                        buf: &b[..Icmp::LEN],
+                    };
+                    push!(Layer::Icmp(v));
+                    b = &b[Icmp::LEN..];
+                    if v.is_error() && d.quote_start.is_none() && !b.is_empty() {
+                        d.quote_start = Some(d.len);
+                        Next::IpAny
+                    } else {
+                        stop!(Stop::Payload)
+                    }
+                }
+                ip::proto::ICMPV6 => {
+                    if b.len() < Icmpv6::LEN {
+                        partial!(Proto::Icmpv6, 0)
+                    }
+                    let v = Icmpv6 {
+                        buf: &b[..Icmpv6::LEN],
+                    };
+                    push!(Layer::Icmpv6(v));
+                    b = &b[Icmpv6::LEN..];
+                    if v.is_error() && d.quote_start.is_none() && !b.is_empty() {
+                        d.quote_start = Some(d.len);
+                        Next::IpAny
+                    } else {
+                        stop!(Stop::Payload)
+                    }
+                }
+                ip::proto::GRE => Next::Gre,
+                ip::proto::IPIP => Next::Ipv4,
+                ip::proto::IPV6 => Next::Ipv6,
+                ip::proto::AH => {
+                    let l = match ip::extension_len(ip::proto::AH, b) {
+                        Some(l) if l >= 12 && l <= b.len() => l,
+                        _ => partial!(Proto::Ah, 0),
+                    };
+                    let v = Ah { buf: &b[..l] };
+                    push!(Layer::Ah(v));
+                    b = &b[l..];
+                    Next::IpProto(v.next_header())
+                }
+                ip::proto::NONE => stop!(Stop::Empty),
+                other => stop!(Stop::UnknownIpProto(other)),
+            },
+            Next::Gre => {
+                let hl = match Gre::header_len(b) {
+                    Ok(l) => l,
+                    Err(gre::GreError::Truncated) => partial!(Proto::Gre, 0),
+                    Err(gre::GreError::BadRouting) => {
+                        stop!(Stop::Malformed("GRE source route list too long"))
+                    }
+                };
+                let v = Gre {
+                    buf: b,
+                    hlen: hl,
+                    complete: !d.ip_short,
+                };
+                push!(Layer::Gre(v));
+                b = &b[hl..];
+                if v.version() == 1 {
+                    if v.protocol() != et::PPP {
+                        stop!(Stop::UnknownEthertype(v.protocol()))
+                    }
+                    if b.is_empty() {
+                        // PPTP acknowledgement-only packet.
+                        stop!(Stop::Empty)
+                    }
+                    Next::Ppp
+                } else if v.version() != 0 {
+                    stop!(Stop::Malformed("GRE version other than 0 or 1"))
+                } else if b.is_empty() {
+                    stop!(Stop::Empty)
+                } else {
+                    match v.protocol() {
+                        et::IPV4 => Next::Ipv4,
+                        et::IPV6 => Next::Ipv6,
+                        et::TEB => Next::Ethernet,
+                        et::MPLS | et::MPLS_MCAST => Next::Mpls,
+                        et::PPP => Next::Ppp,
+                        et::ERSPAN_I_II => {
+                            let kind = if v.seq().is_some() { 2 } else { 1 };
+                            let hl = match Erspan::header_len(kind, b) {
+                                Some(l) => l,
+                                None => partial!(Proto::Erspan, kind),
+                            };
+                            push!(Layer::Erspan(Erspan {
+                                buf: &b[..hl],
+                                kind
+                            }));
+                            b = &b[hl..];
+                            Next::Ethernet
+                        }
+                        et::ERSPAN_III => {
+                            let hl = match Erspan::header_len(3, b) {
+                                Some(l) => l,
+                                None => partial!(Proto::Erspan, 3),
+                            };
+                            let v = Erspan {
+                                buf: &b[..hl],
+                                kind: 3,
+                            };
+                            push!(Layer::Erspan(v));
+                            b = &b[hl..];
+                            match v.frame_type() {
+                                0 => Next::Ethernet,
+                                2 => Next::IpAny,
+                                ft => stop!(Stop::ErspanFrameType(ft)),
+                            }
+                        }
+                        et::WCCP => {
+                            // WCCPv1 puts the IP header right after GRE; v2 adds a 4-byte header.
+                            if b[0] >> 4 == 4 {
+                                Next::Ipv4
+                            } else {
+                                if b.len() < Wccp::LEN {
+                                    partial!(Proto::Wccp, 0)
+                                }
+                                push!(Layer::Wccp(Wccp {
+                                    buf: &b[..Wccp::LEN]
+                                }));
+                                b = &b[Wccp::LEN..];
+                                Next::IpAny
+                            }
+                        }
+                        et::NHRP => {
+                            if b.len() < Nhrp::FIXED_LEN {
+                                partial!(Proto::Nhrp, 0)
+                            }
+                            push!(Layer::Nhrp(Nhrp { buf: b }));
+                            b = &b[b.len()..];
+                            stop!(Stop::Payload)
+                        }
+                        other => stop!(Stop::UnknownEthertype(other)),
+                    }
+                }
+            }
+            Next::Ppp => {
+                let hl = match Ppp::header_len(b) {
+                    Some(l) => l,
+                    None => partial!(Proto::Ppp, 0),
+                };
+                let v = Ppp { buf: &b[..hl] };
+                push!(Layer::Ppp(v));
+                b = &b[hl..];
+                match v.protocol() {
+                    0x0021 => Next::Ipv4,
+                    0x0057 => Next::Ipv6,
+                    0x0281 | 0x0283 => Next::Mpls,
+                    p => stop!(Stop::UnknownPppProto(p)),
+                }
+            }
+        };
+    }
+    d.payload = b;
+    d
+}
+
+/// What follows a Linux cooked header with the given protocol field.
+fn cooked_next(p: u16) -> Option<Next> {
+    match p {
+        et::IPV4 => Some(Next::Ipv4),
+        et::IPV6 => Some(Next::Ipv6),
+        et::VLAN | et::QINQ | et::QINQ_OLD | et::MPLS | et::MPLS_MCAST | et::PPP => {
+            Some(Next::Ether(p))
+        }
+        _ => None,
+    }
+}
