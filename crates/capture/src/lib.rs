@@ -1,1 +1,18 @@
-pub fn placeholder_removed_soon() {}
+//! Reads captures: legacy pcap (both byte orders, micro- and nanosecond, the "modified"
+//! Kuznetzov variant) and pcapng (many sections, many interfaces with their own link type,
+//! `if_tsresol`/`if_tsoffset`, EPB and SPB), plain or gzip/zstd compressed (detected by
+//! magic, not extension), from files or stdin.
+//!
+//! The reader owns one growable buffer and hands out [`Record`]s borrowing it, so memory
+//! stays bounded by the largest record whatever the file size. Every error names the file
+//! and the byte offset where the problem starts; records before it have been delivered.
+
+mod error;
+mod reader;
+
+pub use error::CaptureError;
+pub use reader::{CaptureReader, Compression, Format, Interface, ReaderStats, Record};
+
+/// The largest captured length accepted for one record (libpcap's limit is 262144 for
+/// most link types; a larger snap length in the file header raises it up to this).
+pub const MAX_RECORD: usize = 16 << 20;

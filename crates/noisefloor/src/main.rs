@@ -1,1 +1,39 @@
-fn main() {}
+//! noisefloor: records unsolicited Internet traffic and explains it.
+//! This binary only parses arguments and wires the library crates together.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod dissect;
+
+#[derive(Parser)]
+#[command(
+    name = "noisefloor",
+    version,
+    about = "Explains unsolicited Internet traffic (GRE floods, scans, backscatter) from captures and logs"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Decode every layer of every packet (pcap, pcapng, gzip/zstd; `-` for stdin)
+    Dissect(dissect::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Dissect(args) => dissect::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("noisefloor: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

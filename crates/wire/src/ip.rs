@@ -19,6 +19,7 @@ pub mod proto {
     pub const ICMPV6: u8 = 58;
     pub const NONE: u8 = 59;
     pub const DSTOPTS: u8 = 60;
+    pub const SCTP: u8 = 132;
     pub const MOBILITY: u8 = 135;
 
     pub fn name(p: u8) -> &'static str {
@@ -42,7 +43,7 @@ pub mod proto {
             103 => "pim",
             108 => "ipcomp",
             112 => "vrrp",
-            132 => "sctp",
+            SCTP => "sctp",
             MOBILITY => "mobility",
             _ => "unknown",
         }

@@ -24,7 +24,7 @@ use field::{Field, Fields};
 pub use gre::{Erspan, Gre, Nhrp, Wccp};
 pub use ip::{Ipv4, Ipv6};
 pub use link::{Ethernet, Llc, Mpls, Nflog, Null, Pflog, Ppp, Sll, Sll2, Vlan};
-pub use transport::{Ah, Icmp, Icmpv6, Tcp, Udp, Vxlan};
+pub use transport::{Ah, Icmp, Icmpv6, Sctp, Tcp, Udp, Vxlan};
 
 use link::ethertype as et;
 
@@ -63,10 +63,11 @@ pub enum Proto {
     Udp,
     Icmp,
     Icmpv6,
+    Sctp,
 }
 
 impl Proto {
-    pub const ALL: [Proto; 22] = [
+    pub const ALL: [Proto; 23] = [
         Proto::Eth,
         Proto::Llc,
         Proto::Vlan,
@@ -89,6 +90,7 @@ impl Proto {
         Proto::Udp,
         Proto::Icmp,
         Proto::Icmpv6,
+        Proto::Sctp,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -114,6 +116,7 @@ impl Proto {
             Proto::Udp => "udp",
             Proto::Icmp => "icmp",
             Proto::Icmpv6 => "icmpv6",
+            Proto::Sctp => "sctp",
         }
     }
     pub fn from_name(s: &str) -> Option<Proto> {
@@ -154,6 +157,7 @@ pub enum Layer<'a> {
     Udp(Udp<'a>),
     Icmp(Icmp<'a>),
     Icmpv6(Icmpv6<'a>),
+    Sctp(Sctp<'a>),
     /// A header the capture cut short: the protocol, the bytes that exist, and for ERSPAN
     /// its type. Only fields that end within `bytes` are reported.
     Partial {
@@ -188,6 +192,7 @@ impl<'a> Layer<'a> {
             Layer::Udp(_) => Proto::Udp,
             Layer::Icmp(_) => Proto::Icmp,
             Layer::Icmpv6(_) => Proto::Icmpv6,
+            Layer::Sctp(_) => Proto::Sctp,
             Layer::Partial { proto, .. } => *proto,
         }
     }
@@ -219,7 +224,20 @@ impl<'a> Layer<'a> {
             Layer::Udp(v) => v.visit(out),
             Layer::Icmp(v) => v.visit(out),
             Layer::Icmpv6(v) => v.visit(out),
+            Layer::Sctp(v) => v.visit(out),
             Layer::Partial { proto, bytes, aux } => visit_partial(*proto, bytes, *aux, out),
+        }
+    }
+    /// A TCP header view, also over a truncated header that holds at least the flags.
+    pub fn tcp(&self) -> Option<Tcp<'a>> {
+        match self {
+            Layer::Tcp(t) => Some(*t),
+            Layer::Partial {
+                proto: Proto::Tcp,
+                bytes,
+                ..
+            } if bytes.len() >= 14 => Some(Tcp { buf: bytes }),
+            _ => None,
         }
     }
     /// The value of one field by its key, e.g. `"dport"`.
@@ -274,6 +292,7 @@ fn visit_partial<'a>(proto: Proto, b: &'a [u8], aux: u8, out: &mut dyn FnMut(Fie
         Proto::Udp => Udp { buf: b }.visit(&mut keep),
         Proto::Icmp => Icmp { buf: b }.visit(&mut keep),
         Proto::Icmpv6 => Icmpv6 { buf: b }.visit(&mut keep),
+        Proto::Sctp => Sctp { buf: b }.visit(&mut keep),
     }
 }
 
@@ -956,6 +975,16 @@ pub fn dissect_with<'a>(opts: &Options, linktype: u32, data: &'a [u8]) -> Dissec
                         stop!(Stop::Payload)
                     }
                 }
+                ip::proto::SCTP => {
+                    if b.len() < Sctp::LEN {
+                        partial!(Proto::Sctp, 0)
+                    }
+                    push!(Layer::Sctp(Sctp {
+                        buf: &b[..Sctp::LEN]
+                    }));
+                    b = &b[Sctp::LEN..];
+                    stop!(Stop::Payload)
+                }
                 ip::proto::GRE => Next::Gre,
                 ip::proto::IPIP => Next::Ipv4,
                 ip::proto::IPV6 => Next::Ipv6,
@@ -1076,6 +1105,10 @@ pub fn dissect_with<'a>(opts: &Options, linktype: u32, data: &'a [u8]) -> Dissec
                     0x0021 => Next::Ipv4,
                     0x0057 => Next::Ipv6,
                     0x0281 | 0x0283 => Next::Mpls,
+                    // Link control, authentication and compression: PPP's own leaf protocols.
+                    0xc021 | 0xc023 | 0xc223 | 0x8021 | 0x8057 | 0x80fd | 0x00fd => {
+                        stop!(Stop::Payload)
+                    }
                     p => stop!(Stop::UnknownPppProto(p)),
                 }
             }

@@ -172,6 +172,7 @@ fn describe_transport(out: &mut String, l: &Layer, src: std::net::IpAddr, dst: s
             out.push(']');
         }
         Layer::Udp(_) => out.push_str(" UDP"),
+        Layer::Sctp(_) => out.push_str(" SCTP"),
         Layer::Icmp(i) => {
             let _ = write!(
                 out,
@@ -387,6 +388,7 @@ fn layer_title(l: &Layer) -> &'static str {
         Proto::Udp => "User Datagram Protocol",
         Proto::Icmp => "Internet Control Message Protocol",
         Proto::Icmpv6 => "Internet Control Message Protocol v6",
+        Proto::Sctp => "Stream Control Transmission Protocol",
     }
 }
 

@@ -360,3 +360,26 @@ impl<'a> Fields<'a> for Ah<'a> {
         out(u("seq", "Sequence number", u32_at(self.buf, 8), 12));
     }
 }
+
+/// SCTP common header (RFC 9260): ports, verification tag, checksum.
+#[derive(Clone, Copy, Debug)]
+pub struct Sctp<'a> {
+    pub(crate) buf: &'a [u8],
+}
+impl<'a> Sctp<'a> {
+    pub const LEN: usize = 12;
+    pub fn src_port(&self) -> u16 {
+        u16_at(self.buf, 0)
+    }
+    pub fn dst_port(&self) -> u16 {
+        u16_at(self.buf, 2)
+    }
+}
+impl<'a> Fields<'a> for Sctp<'a> {
+    fn visit(&self, out: &mut dyn FnMut(Field<'a>)) {
+        out(u("sport", "Source port", self.src_port(), 2));
+        out(u("dport", "Destination port", self.dst_port(), 4));
+        out(hex("vtag", "Verification tag", u32_at(self.buf, 4), 8, 8));
+        out(hex("checksum", "Checksum", u32_at(self.buf, 8), 8, 12));
+    }
+}
