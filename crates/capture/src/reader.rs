@@ -552,8 +552,8 @@ impl CaptureReader {
                 }
                 Block::InterfaceDescription(idb) => {
                     self.stats.count_block("IDB");
-                    let ts_per_sec = match idb.ts_resolution() {
-                        Some(r) if r > 0 => r,
+                    let ts_per_sec = match ts_units_per_sec(idb.if_tsresol) {
+                        Some(r) => r,
                         _ => {
                             return Err(self.corrupt(
                                 offset,
@@ -642,7 +642,15 @@ impl CaptureReader {
                 Block::SystemdJournalExport(_) => self.stats.count_block("SJE"),
                 Block::DecryptionSecrets(_) => self.stats.count_block("DSB"),
                 Block::ProcessInformation(_) => self.stats.count_block("PIB"),
-                Block::Custom(_) => self.stats.count_block("CB"),
+                Block::Custom(cb) => self.stats.count_block(
+                    if cb.block_type == pcap_parser::DCB_MAGIC
+                        || cb.block_type.swap_bytes() == pcap_parser::DCB_MAGIC
+                    {
+                        "DCB"
+                    } else {
+                        "CB"
+                    },
+                ),
                 Block::Unknown(_) => self.stats.count_block("unknown"),
             }
             self.start += len;
@@ -650,6 +658,18 @@ impl CaptureReader {
                 return Ok(out);
             }
         }
+    }
+}
+
+/// Timestamp units per second from `if_tsresol`: 10^n, or 2^n when the top bit is set.
+/// (pcap-parser 0.17's `build_ts_resolution` compares the byte with 63 before masking the
+/// top bit, so it rejects every binary resolution; hence our own.)
+fn ts_units_per_sec(resol: u8) -> Option<u64> {
+    let n = (resol & 0x7f) as u32;
+    if resol & 0x80 == 0 {
+        10u64.checked_pow(n)
+    } else {
+        1u64.checked_shl(n).filter(|_| n < 64)
     }
 }
 
