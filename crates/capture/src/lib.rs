@@ -9,9 +9,13 @@
 
 mod error;
 mod reader;
+mod writer;
 
 pub use error::CaptureError;
-pub use reader::{CaptureReader, Compression, Format, Interface, ReaderStats, Record};
+pub use reader::{
+    Batch, BatchRecord, CaptureReader, Compression, Format, Interface, ReaderStats, Record,
+};
+pub use writer::PcapWriter;
 
 /// The largest captured length accepted for one record (libpcap's limit is 262144 for
 /// most link types; a larger snap length in the file header raises it up to this).

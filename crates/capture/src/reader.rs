@@ -6,7 +6,7 @@ use pcap_parser::traits::PcapNGPacketBlock;
 
 use crate::{CaptureError, MAX_RECORD};
 
-const BUF_INITIAL: usize = 4 << 20;
+const BUF_INITIAL: usize = 512 << 10;
 const PCAPNG_SHB: u32 = 0x0A0D_0D0A;
 const PCAPNG_BOM: u32 = 0x1A2B_3C4D;
 const PCAP_MAX_SNAPLEN: u32 = 262_144;
@@ -104,6 +104,35 @@ pub struct CaptureReader {
     stats: ReaderStats,
     max_caplen: u32,
     done: bool,
+    /// False while a batch is being cut: parse only what is buffered.
+    refill: bool,
+    /// Set when a parse needed bytes that were not buffered and refill was off.
+    stalled: bool,
+}
+
+/// Records decoded from one buffer, handed to another thread whole (no per-packet copy).
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub buf: Vec<u8>,
+    pub records: Vec<BatchRecord>,
+}
+
+/// A record inside a [`Batch`]: `buf[pos..pos + caplen]`.
+#[derive(Clone, Copy, Debug)]
+pub struct BatchRecord {
+    pub pos: usize,
+    pub ts_ns: i64,
+    pub caplen: u32,
+    pub origlen: u32,
+    pub linktype: u32,
+    pub interface: u32,
+    pub offset: u64,
+}
+
+impl Batch {
+    pub fn data(&self, r: &BatchRecord) -> &[u8] {
+        &self.buf[r.pos..r.pos + r.caplen as usize]
+    }
 }
 
 fn magic_hex(b: &[u8]) -> String {
@@ -171,6 +200,8 @@ impl CaptureReader {
             stats: ReaderStats::default(),
             max_caplen: PCAP_MAX_SNAPLEN,
             done: false,
+            refill: true,
+            stalled: false,
         };
         r.read_file_header()?;
         Ok(r)
@@ -207,6 +238,10 @@ impl CaptureReader {
     /// only at end of stream).
     fn fill(&mut self, n: usize) -> Result<usize, CaptureError> {
         if self.end - self.start >= n {
+            return Ok(self.end - self.start);
+        }
+        if !self.refill && !self.eof {
+            self.stalled = true;
             return Ok(self.end - self.start);
         }
         if self.start + n > self.buf.len() {
@@ -368,6 +403,134 @@ impl CaptureReader {
         }
     }
 
+    /// Cuts up to `max` records into `batch` without copying packet bytes: the reader's
+    /// buffer moves into the batch and the batch's old buffer becomes the reader's. Returns
+    /// false at the end of input (the batch may still hold records). After an error the
+    /// records before it are in `batch`.
+    pub fn read_batch(&mut self, batch: &mut Batch, max: usize) -> Result<bool, CaptureError> {
+        batch.records.clear();
+        if self.done {
+            return Ok(false);
+        }
+        let mut more = true;
+        let mut err = None;
+        while batch.records.len() < max {
+            // The first record may read; the rest only take what is already buffered, so
+            // the buffer can be handed over whole.
+            self.refill = batch.records.is_empty();
+            self.stalled = false;
+            let r = match self.format {
+                Format::Pcap {
+                    big_endian,
+                    nanosecond,
+                    modified,
+                } => self.next_pcap(big_endian, nanosecond, modified),
+                Format::Pcapng => self.next_pcapng(),
+            };
+            match r {
+                Ok(Some((pos, len, meta))) => {
+                    self.stats.packets += 1;
+                    self.stats.bytes += len as u64;
+                    if meta.caplen < meta.origlen {
+                        self.stats.snaplen_truncated += 1;
+                    }
+                    batch.records.push(BatchRecord {
+                        pos,
+                        ts_ns: meta.ts_ns,
+                        caplen: len as u32,
+                        origlen: meta.origlen,
+                        linktype: meta.linktype,
+                        interface: meta.interface,
+                        offset: meta.offset,
+                    });
+                    if let Format::Pcap {
+                        big_endian,
+                        nanosecond,
+                        modified: false,
+                    } = self.format
+                    {
+                        // The buffer was just refilled: take the rest of it in a tight loop.
+                        self.cut_pcap_records(batch, max, big_endian, nanosecond);
+                    }
+                }
+                Ok(None) if self.stalled => break,
+                Ok(None) => {
+                    self.done = true;
+                    more = false;
+                    break;
+                }
+                Err(e) => {
+                    self.done = true;
+                    more = false;
+                    err = Some(e);
+                    break;
+                }
+            }
+        }
+        self.refill = true;
+        self.stalled = false;
+        // Hand the buffer over; keep the unparsed tail in the other one.
+        let tail = self.end - self.start;
+        let mut next = std::mem::take(&mut batch.buf);
+        if next.len() < self.buf.len() {
+            next.resize(self.buf.len(), 0);
+        }
+        next[..tail].copy_from_slice(&self.buf[self.start..self.end]);
+        batch.buf = std::mem::replace(&mut self.buf, next);
+        self.base += self.start as u64;
+        self.end = tail;
+        self.start = 0;
+        match err {
+            Some(e) => Err(e),
+            None => Ok(more),
+        }
+    }
+
+    /// Appends every complete legacy-pcap record in the buffer (up to `max`) to `batch`.
+    /// Stops before anything unusual (an oversized caplen, a partial record) and leaves it to
+    /// the general path, which reports errors with offsets.
+    fn cut_pcap_records(&mut self, batch: &mut Batch, max: usize, be: bool, nanos: bool) {
+        let linktype = self.section_ifaces[0].linktype;
+        let max_caplen = self.max_caplen as usize;
+        let frac_mul: i64 = if nanos { 1 } else { 1000 };
+        let buf = &self.buf[..self.end];
+        let mut pos = self.start;
+        let (mut packets, mut bytes, mut short) = (0u64, 0u64, 0u64);
+        while batch.records.len() < max && pos + 16 <= buf.len() {
+            let h = &buf[pos..pos + 16];
+            let rd = |o: usize| {
+                let a = [h[o], h[o + 1], h[o + 2], h[o + 3]];
+                if be {
+                    u32::from_be_bytes(a)
+                } else {
+                    u32::from_le_bytes(a)
+                }
+            };
+            let caplen = rd(8) as usize;
+            if caplen > max_caplen || pos + 16 + caplen > buf.len() {
+                break;
+            }
+            let origlen = rd(12);
+            batch.records.push(BatchRecord {
+                pos: pos + 16,
+                ts_ns: rd(0) as i64 * 1_000_000_000 + rd(4) as i64 * frac_mul,
+                caplen: caplen as u32,
+                origlen,
+                linktype,
+                interface: 0,
+                offset: self.base + pos as u64,
+            });
+            packets += 1;
+            bytes += caplen as u64;
+            short += ((caplen as u32) < origlen) as u64;
+            pos += 16 + caplen;
+        }
+        self.start = pos;
+        self.stats.packets += packets;
+        self.stats.bytes += bytes;
+        self.stats.snaplen_truncated += short;
+    }
+
     /// Returns (buffer position, length, record without data).
     fn next_pcap(
         &mut self,
@@ -377,6 +540,9 @@ impl CaptureReader {
     ) -> Result<Option<(usize, usize, Record<'static>)>, CaptureError> {
         let hdr = if modified { 24 } else { 16 };
         let have = self.fill(hdr)?;
+        if self.stalled {
+            return Ok(None);
+        }
         if have == 0 {
             return Ok(None);
         }
@@ -410,6 +576,9 @@ impl CaptureReader {
         }
         let need = hdr + caplen as usize;
         let have = self.fill(need)?;
+        if self.stalled {
+            return Ok(None);
+        }
         if have < need {
             return Err(self.corrupt(
                 offset,
@@ -448,6 +617,9 @@ impl CaptureReader {
     fn next_pcapng(&mut self) -> Result<Option<(usize, usize, Record<'static>)>, CaptureError> {
         loop {
             let have = self.fill(12)?;
+            if self.stalled {
+                return Ok(None);
+            }
             if have == 0 {
                 return Ok(None);
             }
@@ -493,7 +665,7 @@ impl CaptureReader {
             };
             let block_type = rd(b, 0);
             let len = rd(b, 4) as usize;
-            if len < 12 || len % 4 != 0 || len > MAX_RECORD + 64 {
+            if len < 12 || !len.is_multiple_of(4) || len > MAX_RECORD + 64 {
                 return Err(self.corrupt(
                     offset,
                     "corrupt block header",
@@ -501,6 +673,9 @@ impl CaptureReader {
                 ));
             }
             let have = self.fill(len)?;
+            if self.stalled {
+                return Ok(None);
+            }
             if have < len {
                 return Err(self.corrupt(
                     offset,
@@ -720,7 +895,10 @@ mod tests {
         out
     }
 
-    fn read_all(bytes: Vec<u8>) -> (Vec<(i64, Vec<u8>, u32)>, Option<CaptureError>) {
+    /// (timestamp, bytes, link type) of each record, and the error that ended reading.
+    type Read = (Vec<(i64, Vec<u8>, u32)>, Option<CaptureError>);
+
+    fn read_all(bytes: Vec<u8>) -> Read {
         let mut r =
             CaptureReader::from_reader("t", Box::new(io::Cursor::new(bytes))).expect("header");
         let mut out = Vec::new();
@@ -790,5 +968,52 @@ mod tests {
             .err()
             .expect("refused");
         assert!(e.to_string().contains("68 65 6c 6c"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod batch_tests {
+    use super::*;
+
+    #[test]
+    fn batches_see_every_record_once_in_order() {
+        // Records that straddle buffer boundaries and a record larger than the buffer.
+        let mut f = Vec::new();
+        f.extend_from_slice(&0xa1b2c3d4u32.to_le_bytes());
+        f.extend_from_slice(&2u16.to_le_bytes());
+        f.extend_from_slice(&4u16.to_le_bytes());
+        f.extend_from_slice(&[0; 8]);
+        f.extend_from_slice(&262144u32.to_le_bytes());
+        f.extend_from_slice(&1u32.to_le_bytes());
+        let mut want = Vec::new();
+        for i in 0..60_000u32 {
+            let len = if i == 30_000 {
+                200_000
+            } else {
+                (i % 300) as usize
+            };
+            let data: Vec<u8> = (0..len).map(|j| (i as usize + j) as u8).collect();
+            f.extend_from_slice(&i.to_le_bytes());
+            f.extend_from_slice(&0u32.to_le_bytes());
+            f.extend_from_slice(&(len as u32).to_le_bytes());
+            f.extend_from_slice(&(len as u32).to_le_bytes());
+            f.extend_from_slice(&data);
+            want.push(data);
+        }
+        let mut r = CaptureReader::from_reader("b", Box::new(io::Cursor::new(f))).unwrap();
+        let mut batch = Batch::default();
+        let mut got = 0usize;
+        loop {
+            let more = r.read_batch(&mut batch, 1000).unwrap();
+            for rec in &batch.records {
+                assert_eq!(batch.data(rec), &want[got][..], "record {got}");
+                assert_eq!(rec.ts_ns, got as i64 * 1_000_000_000);
+                got += 1;
+            }
+            if !more {
+                break;
+            }
+        }
+        assert_eq!(got, want.len());
     }
 }

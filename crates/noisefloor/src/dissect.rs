@@ -6,9 +6,9 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use noisefloor_capture::{CaptureReader, Compression, Format};
+use noisefloor_capture::{CaptureReader, Compression};
 use noisefloor_wire::render::{self, FrameMeta};
-use noisefloor_wire::{Options, Stop, chain_from_key, dissect_with, filter, linktype};
+use noisefloor_wire::{Dissection, Options, Stop, chain_from_key, dissect_with, filter, linktype};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -60,16 +60,79 @@ struct Summary {
     file_errors: Vec<String>,
     first_ts: Option<i64>,
     last_ts: Option<i64>,
+    /// Reading stopped once `-c` packets were printed.
+    stopped_early: bool,
 }
 
 fn bump<K: PartialEq>(v: &mut Vec<(K, u64)>, k: K) {
+    add(v, k, 1)
+}
+
+fn add<K: PartialEq>(v: &mut Vec<(K, u64)>, k: K, n: u64) {
     match v.iter_mut().find(|(x, _)| *x == k) {
-        Some((_, c)) => *c += 1,
-        None => v.push((k, 1)),
+        Some((_, c)) => *c += n,
+        None => v.push((k, n)),
     }
 }
 
 impl Summary {
+    /// Counts one packet; returns whether it passes the filter.
+    fn account(
+        &mut self,
+        ts_ns: i64,
+        caplen: u32,
+        origlen: u32,
+        linktype: u32,
+        d: &Dissection,
+        filter: Option<&filter::Expr>,
+    ) -> bool {
+        self.packets += 1;
+        self.bytes_wire += origlen as u64;
+        self.bytes_captured += caplen as u64;
+        if caplen < origlen {
+            self.snaplen_truncated += 1;
+        }
+        self.first_ts = Some(self.first_ts.map_or(ts_ns, |t| t.min(ts_ns)));
+        self.last_ts = Some(self.last_ts.map_or(ts_ns, |t| t.max(ts_ns)));
+        bump(&mut self.linktypes, linktype);
+        bump(&mut self.chains, d.chain_key());
+        if d.is_truncated() {
+            self.header_truncated += 1;
+        }
+        match d.stop {
+            Stop::Payload | Stop::Empty => {}
+            Stop::Truncated if !d.is_truncated() => {}
+            s => bump(&mut self.stops, s.describe()),
+        }
+        let pass = filter.is_none_or(|f| f.matches(d));
+        if pass {
+            self.matched += 1;
+        }
+        pass
+    }
+
+    fn merge(&mut self, o: Summary) {
+        self.packets += o.packets;
+        self.matched += o.matched;
+        self.bytes_wire += o.bytes_wire;
+        self.bytes_captured += o.bytes_captured;
+        self.snaplen_truncated += o.snaplen_truncated;
+        self.header_truncated += o.header_truncated;
+        for (k, n) in o.linktypes {
+            add(&mut self.linktypes, k, n);
+        }
+        for (k, n) in o.chains {
+            add(&mut self.chains, k, n);
+        }
+        for (k, n) in o.stops {
+            add(&mut self.stops, k, n);
+        }
+        for t in [o.first_ts, o.last_ts].into_iter().flatten() {
+            self.first_ts = Some(self.first_ts.map_or(t, |x| x.min(t)));
+            self.last_ts = Some(self.last_ts.map_or(t, |x| x.max(t)));
+        }
+    }
+
     fn text(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(
@@ -77,6 +140,13 @@ impl Summary {
             "{} packets ({} matched), {} bytes on the wire, {} captured, from {} file(s)",
             self.packets, self.matched, self.bytes_wire, self.bytes_captured, self.files
         );
+        if self.stopped_early {
+            let _ = writeln!(
+                s,
+                "stopped after {} printed packet(s) as asked (-c); the rest of the input was not read",
+                self.matched
+            );
+        }
         if let (Some(a), Some(b)) = (self.first_ts, self.last_ts) {
             let mut t = String::from("time span: ");
             render::write_time(&mut t, a, ' ', 6);
@@ -126,10 +196,11 @@ impl Summary {
         let mut s = String::new();
         let _ = write!(
             s,
-            "{{\"summary\":{{\"files\":{},\"packets\":{},\"matched\":{},\"bytes_wire\":{},\"bytes_captured\":{},\"snaplen_truncated\":{},\"header_truncated\":{},\"linktypes\":{{",
+            "{{\"summary\":{{\"files\":{},\"packets\":{},\"matched\":{},\"stopped_early\":{},\"bytes_wire\":{},\"bytes_captured\":{},\"snaplen_truncated\":{},\"header_truncated\":{},\"linktypes\":{{",
             self.files,
             self.packets,
             self.matched,
+            self.stopped_early,
             self.bytes_wire,
             self.bytes_captured,
             self.snaplen_truncated,
@@ -197,6 +268,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
         max_ip_depth: args.max_depth,
         ..Options::default()
     };
+    if args.count_only {
+        let sum = count_parallel(&args.files, &opts, filter.as_ref());
+        return Ok(finish(&args, &sum));
+    }
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
     let mut sum = Summary::default();
@@ -226,46 +301,26 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 }
             };
             frame_no += 1;
-            sum.packets += 1;
-            sum.bytes_wire += rec.origlen as u64;
-            sum.bytes_captured += rec.caplen as u64;
-            if rec.caplen < rec.origlen {
-                sum.snaplen_truncated += 1;
-            }
             if let Some(pb) = &pb
                 && frame_no & 0xffff == 0
                 && !compressed
             {
                 pb.set_position(rec.offset);
             }
-            sum.first_ts = Some(sum.first_ts.map_or(rec.ts_ns, |t| t.min(rec.ts_ns)));
-            sum.last_ts = Some(sum.last_ts.map_or(rec.ts_ns, |t| t.max(rec.ts_ns)));
-            bump(&mut sum.linktypes, rec.linktype);
             let d = dissect_with(&opts, rec.linktype, rec.data);
-            bump(&mut sum.chains, d.chain_key());
-            if d.is_truncated() {
-                sum.header_truncated += 1;
-            }
-            match d.stop {
-                Stop::Payload | Stop::Empty => {}
-                Stop::Truncated if !d.is_truncated() => {}
-                s => bump(&mut sum.stops, s.describe()),
-            }
-            if let Some(f) = &filter
-                && !f.matches(&d)
-            {
-                continue;
-            }
-            sum.matched += 1;
-            if args.count_only {
+            if !sum.account(
+                rec.ts_ns,
+                rec.caplen,
+                rec.origlen,
+                rec.linktype,
+                &d,
+                filter.as_ref(),
+            ) {
                 continue;
             }
             if skipped < args.skip {
                 skipped += 1;
                 continue;
-            }
-            if printed >= limit {
-                break 'files;
             }
             printed += 1;
             let meta = FrameMeta {
@@ -290,18 +345,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 }
                 return Err(e.into());
             }
+            if printed == limit {
+                sum.stopped_early = true;
+                break 'files;
+            }
         }
         if let Some(pb) = pb {
             pb.finish_and_clear();
-        }
-        if let Format::Pcapng = reader.format()
-            && reader
-                .stats()
-                .interfaces
-                .iter()
-                .any(|i| linktype::name(i.linktype).is_none())
-        {
-            // Unsupported link types are counted per packet; nothing else to do here.
         }
     }
     if let Err(e) = out.flush()
@@ -309,6 +359,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
     {
         return Err(e.into());
     }
+    Ok(finish(&args, &sum))
+}
+
+/// Prints the summary and picks the exit status (2 when an input had errors).
+fn finish(args: &Args, sum: &Summary) -> ExitCode {
     if !args.quiet {
         let text = if args.json {
             sum.json() + "\n"
@@ -317,9 +372,106 @@ pub fn run(args: Args) -> Result<ExitCode> {
         };
         let _ = io::stderr().write_all(text.as_bytes());
     }
-    Ok(if sum.file_errors.is_empty() {
+    if sum.file_errors.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(2)
-    })
+    }
+}
+
+/// A batch takes the whole read buffer (4 MiB), so only a partial record is carried over.
+const BATCH_PACKETS: usize = 1 << 20;
+
+/// Decodes every packet on all cores: this thread reads and cuts buffers into batches,
+/// workers decode and count, and return the buffers for reuse. Nothing is copied per packet
+/// and at most a few buffers are in flight, so memory does not grow with the input.
+fn count_parallel(files: &[String], opts: &Options, filter: Option<&filter::Expr>) -> Summary {
+    use noisefloor_capture::Batch;
+    use std::sync::{Mutex, mpsc};
+
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .max(1);
+    let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(workers * 2);
+    let full_rx = Mutex::new(full_rx);
+    let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
+    let mut total = Summary::default();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let full_rx = &full_rx;
+                let empty_tx = empty_tx.clone();
+                scope.spawn(move || {
+                    let mut sum = Summary::default();
+                    loop {
+                        let batch = match full_rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => break,
+                        };
+                        let Ok(batch) = batch else { break };
+                        for r in &batch.records {
+                            let d = dissect_with(opts, r.linktype, batch.data(r));
+                            sum.account(r.ts_ns, r.caplen, r.origlen, r.linktype, &d, filter);
+                        }
+                        let _ = empty_tx.send(batch);
+                    }
+                    sum
+                })
+            })
+            .collect();
+        drop(empty_tx);
+        let pool = workers * 2 + 2;
+        let mut allocated = 0;
+        for path in files {
+            let mut reader = match CaptureReader::open(path) {
+                Ok(r) => r,
+                Err(e) => {
+                    total.file_errors.push(e.to_string());
+                    continue;
+                }
+            };
+            total.files += 1;
+            let pb = progress_bar(path);
+            loop {
+                // A fixed pool of buffers: wait for a worker to return one rather than
+                // allocating, so memory stays bounded.
+                let mut batch = match empty_rx.try_recv() {
+                    Ok(b) => b,
+                    Err(_) if allocated < pool => {
+                        allocated += 1;
+                        Batch::default()
+                    }
+                    Err(_) => match empty_rx.recv() {
+                        Ok(b) => b,
+                        Err(_) => break,
+                    },
+                };
+                let r = reader.read_batch(&mut batch, BATCH_PACKETS);
+                if let (Some(pb), Some(last)) = (&pb, batch.records.last()) {
+                    pb.set_position(last.offset);
+                }
+                if !batch.records.is_empty() && full_tx.send(batch).is_err() {
+                    break;
+                }
+                match r {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(e) => {
+                        total.file_errors.push(e.to_string());
+                        break;
+                    }
+                }
+            }
+            if let Some(pb) = pb {
+                pb.finish_and_clear();
+            }
+        }
+        drop(full_tx);
+        for h in handles {
+            if let Ok(s) = h.join() {
+                total.merge(s);
+            }
+        }
+    });
+    total
 }

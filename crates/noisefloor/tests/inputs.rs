@@ -158,7 +158,7 @@ fn pcap_parser_assets() {
 /// A pcapng block in little-endian order.
 fn block(t: u32, body: &[u8]) -> Vec<u8> {
     let mut body = body.to_vec();
-    while body.len() % 4 != 0 {
+    while !body.len().is_multiple_of(4) {
         body.push(0);
     }
     let len = (12 + body.len()) as u32;

@@ -98,7 +98,7 @@ fn patterns() -> Patterns {
 }
 
 fn check_frame(c: &mut Checker, p: &Patterns, text: &str, d: &Dissection) {
-    let layers = d.layers();
+    let layers: Vec<Layer> = d.layers().iter().collect();
     let ips: Vec<usize> = (0..layers.len())
         .filter(|&i| matches!(layers[i], Layer::Ipv4(_) | Layer::Ipv6(_)))
         .collect();

@@ -21,7 +21,7 @@ fn norm(a: IpAddr, b: IpAddr, kind: &'static str) -> Tunnel {
 fn tunnels_in(rel: &str) -> BTreeSet<Tunnel> {
     let mut out = BTreeSet::new();
     let (_, err) = each_packet(rel, Options::default(), |_, _, d| {
-        let l = d.main_layers();
+        let l: Vec<Layer> = d.main_layers().iter().collect();
         for i in 0..l.len() {
             let Some(ip) = IpRef::from_layer(&l[i]) else {
                 continue;

@@ -458,29 +458,29 @@ impl Term {
         hit
     }
     fn matches(&self, d: &Dissection) -> bool {
-        let of_proto = |l: &&Layer| l.proto() == self.proto;
+        let of_proto = |l: &Layer| l.proto() == self.proto;
         match self.selector {
             Selector::Any => d
                 .layers()
                 .iter()
                 .filter(of_proto)
-                .any(|l| self.layer_matches(l)),
+                .any(|l| self.layer_matches(&l)),
             Selector::Outer => d
                 .layers()
                 .iter()
                 .find(of_proto)
-                .is_some_and(|l| self.layer_matches(l)),
+                .is_some_and(|l| self.layer_matches(&l)),
             Selector::Inner => d
                 .main_layers()
                 .iter()
                 .rev()
                 .find(of_proto)
-                .is_some_and(|l| self.layer_matches(l)),
+                .is_some_and(|l| self.layer_matches(&l)),
             Selector::Quoted => d
                 .quoted_layers()
                 .iter()
                 .filter(of_proto)
-                .any(|l| self.layer_matches(l)),
+                .any(|l| self.layer_matches(&l)),
         }
     }
 }

@@ -18,7 +18,7 @@ pub const FLAG_A: u16 = 0x0080;
 #[derive(Clone, Copy, Debug)]
 pub struct Gre<'a> {
     pub(crate) buf: &'a [u8],
-    pub(crate) hlen: usize,
+    pub(crate) hlen: u16,
     /// True when the GRE packet was captured whole (needed to verify the checksum).
     pub(crate) complete: bool,
 }
@@ -153,7 +153,7 @@ impl<'a> Gre<'a> {
         (self.has_checksum() && self.complete).then(|| checksum::verify(self.buf))
     }
     pub fn header(&self) -> &'a [u8] {
-        sub(self.buf, 0, self.hlen)
+        sub(self.buf, 0, self.hlen as usize)
     }
     /// Iterates the SRE list as (address family, offset, bytes).
     pub fn sres(&self) -> impl Iterator<Item = (u16, u8, &'a [u8])> + 'a {
@@ -233,7 +233,7 @@ impl<'a> Fields<'a> for Gre<'a> {
                     "checksum_ok",
                     "Checksum valid",
                     Value::Bool(ok),
-                    self.hlen,
+                    self.hlen as usize,
                 ));
             }
         }
@@ -264,13 +264,19 @@ impl<'a> Fields<'a> for Gre<'a> {
             out(u("ack", "Acknowledgment number", a, end));
         }
         for (af, off, data) in self.sres() {
-            out(hex("sre_af", "SRE address family", af, 4, self.hlen));
-            out(u("sre_offset", "SRE offset", off, self.hlen));
+            out(hex(
+                "sre_af",
+                "SRE address family",
+                af,
+                4,
+                self.hlen as usize,
+            ));
+            out(u("sre_offset", "SRE offset", off, self.hlen as usize));
             out(Field::new(
                 "sre",
                 "SRE routing information",
                 Value::Bytes(data),
-                self.hlen,
+                self.hlen as usize,
             ));
         }
     }

@@ -205,19 +205,25 @@ pub fn summary_line(out: &mut String, meta: &FrameMeta, d: &Dissection) {
     write_time(out, meta.ts_ns, ' ', 6);
     out.push_str("  ");
     let main = d.main_layers();
-    let first_ip = main.iter().position(|l| IpRef::from_layer(l).is_some());
-    let last_ip = main.iter().rposition(|l| IpRef::from_layer(l).is_some());
+    let first_ip = main.iter().position(|l| IpRef::from_layer(&l).is_some());
+    let last_ip = main.iter().rposition(|l| IpRef::from_layer(&l).is_some());
     match (first_ip, last_ip) {
         (Some(first), Some(last)) => {
-            let outer = IpRef::from_layer(&main[first]).expect("index of an IP layer");
-            let inner = IpRef::from_layer(&main[last]).expect("index of an IP layer");
+            let outer = main
+                .get(first)
+                .and_then(|l| IpRef::from_layer(&l))
+                .expect("index of an IP layer");
+            let inner = main
+                .get(last)
+                .and_then(|l| IpRef::from_layer(&l))
+                .expect("index of an IP layer");
             if first != last {
                 write_ip(out, outer.src());
                 out.push_str(" > ");
                 write_ip(out, outer.dst());
                 out.push_str("  ");
                 for l in main.iter().take(last).skip(first + 1) {
-                    if let Some(ip) = IpRef::from_layer(l) {
+                    if let Some(ip) = IpRef::from_layer(&l) {
                         // Middle IP layers of nested tunnels.
                         out.push('[');
                         write_ip(out, ip.src());
@@ -225,7 +231,7 @@ pub fn summary_line(out: &mut String, meta: &FrameMeta, d: &Dissection) {
                         write_ip(out, ip.dst());
                         out.push(']');
                     } else {
-                        describe_layer(out, l);
+                        describe_layer(out, &l);
                     }
                     out.push(' ');
                 }
@@ -238,13 +244,13 @@ pub fn summary_line(out: &mut String, meta: &FrameMeta, d: &Dissection) {
                     | Layer::Icmp(_)
                     | Layer::Icmpv6(_)
                     | Layer::Partial { .. }),
-                ) => describe_transport(out, l4, inner.src(), inner.dst()),
+                ) => describe_transport(out, &l4, inner.src(), inner.dst()),
                 Some(other) => {
                     write_ip(out, inner.src());
                     out.push_str(" > ");
                     write_ip(out, inner.dst());
                     out.push(' ');
-                    describe_layer(out, other);
+                    describe_layer(out, &other);
                 }
                 None => {
                     write_ip(out, inner.src());
@@ -264,21 +270,19 @@ pub fn summary_line(out: &mut String, meta: &FrameMeta, d: &Dissection) {
                     e.ethertype()
                 );
             }
-            Some(l) => describe_layer(out, l),
+            Some(l) => describe_layer(out, &l),
             None => out.push_str("(nothing decoded)"),
         },
     }
-    if let Some(q) = d.quote_start {
-        let quoted = &d.layers()[q..];
-        if let Some(ip) = quoted.first().and_then(IpRef::from_layer) {
-            out.push_str(" quoting ");
-            match quoted.get(1) {
-                Some(l4) => describe_transport(out, l4, ip.src(), ip.dst()),
-                None => {
-                    write_ip(out, ip.src());
-                    out.push_str(" > ");
-                    write_ip(out, ip.dst());
-                }
+    let quoted = d.quoted_layers();
+    if let Some(ip) = quoted.first().and_then(|l| IpRef::from_layer(&l)) {
+        out.push_str(" quoting ");
+        match quoted.get(1) {
+            Some(l4) => describe_transport(out, &l4, ip.src(), ip.dst()),
+            None => {
+                write_ip(out, ip.src());
+                out.push_str(" > ");
+                write_ip(out, ip.dst());
             }
         }
     }
@@ -410,7 +414,7 @@ pub fn verbose(out: &mut String, meta: &FrameMeta, d: &Dissection) {
         if Some(i) == d.quote_start {
             out.push_str("  [quoted packet inside the ICMP error]\n");
         }
-        let _ = write!(out, "{}", layer_title(l));
+        let _ = write!(out, "{}", layer_title(&l));
         if let Layer::Gre(g) = l {
             let _ = write!(out, " ({})", crate::gre::gre_protocol_name(g.protocol()));
         }

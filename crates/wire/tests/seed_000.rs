@@ -17,14 +17,14 @@ fn seed_000_every_field_tshark_shows() {
     assert_eq!(d.stop, Stop::Payload);
     assert!(d.payload.is_empty());
 
-    let Layer::Eth(eth) = d.layers()[0] else {
+    let Layer::Eth(eth) = d.layers().get(0).unwrap() else {
         panic!()
     };
     assert_eq!(eth.dst(), [0x00, 0x1c, 0x7f, 0x81, 0x01, 0x3e]);
     assert_eq!(eth.src(), [0x40, 0x55, 0x39, 0x6f, 0xc8, 0x96]);
     assert_eq!(eth.ethertype(), 0x0800);
 
-    let Layer::Ipv4(outer) = d.layers()[1] else {
+    let Layer::Ipv4(outer) = d.layers().get(1).unwrap() else {
         panic!()
     };
     assert_eq!(outer.version(), 4);
@@ -43,7 +43,7 @@ fn seed_000_every_field_tshark_shows() {
     assert_eq!(outer.src(), [31, 168, 107, 48]);
     assert_eq!(outer.dst(), [1, 2, 3, 4]);
 
-    let Layer::Gre(gre) = d.layers()[2] else {
+    let Layer::Gre(gre) = d.layers().get(2).unwrap() else {
         panic!()
     };
     assert_eq!(gre.flags(), 0x0000);
@@ -54,7 +54,7 @@ fn seed_000_every_field_tshark_shows() {
     assert_eq!(gre.version(), 0);
     assert_eq!(gre.protocol(), 0x0800);
 
-    let Layer::Ipv4(inner) = d.layers()[3] else {
+    let Layer::Ipv4(inner) = d.layers().get(3).unwrap() else {
         panic!()
     };
     assert_eq!(inner.total_len(), 28);
@@ -66,7 +66,7 @@ fn seed_000_every_field_tshark_shows() {
     assert_eq!(inner.src(), [241, 141, 248, 58]);
     assert_eq!(inner.dst(), [178, 177, 101, 55]);
 
-    let Layer::Udp(udp) = d.layers()[4] else {
+    let Layer::Udp(udp) = d.layers().get(4).unwrap() else {
         panic!()
     };
     assert_eq!(udp.src_port(), 10335);
@@ -75,8 +75,14 @@ fn seed_000_every_field_tshark_shows() {
     assert_eq!(udp.checksum(), 0x5613);
 
     // The same values through the field visitor, which JSON, -V and filters use.
-    assert_eq!(d.layers()[2].field("proto"), Some(Value::Hex(0x0800, 4)));
-    assert_eq!(d.layers()[4].field("dport"), Some(Value::U(32698)));
+    assert_eq!(
+        d.layers().get(2).unwrap().field("proto"),
+        Some(Value::Hex(0x0800, 4))
+    );
+    assert_eq!(
+        d.layers().get(4).unwrap().field("dport"),
+        Some(Value::U(32698))
+    );
     assert_eq!(
         d.inner_ip().map(|ip| ip.src().to_string()).as_deref(),
         Some("241.141.248.58")

@@ -1,0 +1,7 @@
+#![no_main]
+//! Fuzzes the ipv4_only decoder chain (link type 228) and every renderer over its result.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| noisefloor_fuzz_support::exercise(228, data));
+
+mod noisefloor_fuzz_support {
+    include!("../support.rs");
+}
