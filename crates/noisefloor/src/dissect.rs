@@ -180,7 +180,7 @@ impl Summary {
         );
         if !self.stops.is_empty() {
             let mut stops = self.stops.clone();
-            stops.sort_by(|a, b| b.1.cmp(&a.1));
+            stops.sort_by_key(|s| std::cmp::Reverse(s.1));
             s.push_str("not decoded to the end:\n");
             for (why, n) in &stops {
                 let _ = writeln!(s, "  {n:>10}  {why}");
