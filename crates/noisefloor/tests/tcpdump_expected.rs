@@ -14,6 +14,36 @@ use noisefloor_wire::field::Value;
 use noisefloor_wire::render::write_time;
 use noisefloor_wire::{Dissection, IpRef, Layer, Proto, Stop, dissect};
 use regex::Regex;
+use std::sync::LazyLock;
+
+/// Sub-patterns applied inside one header's text, compiled once.
+static GRE_HEX: LazyLock<[(Regex, &str); 3]> = LazyLock::new(|| {
+    [
+        (r"key=0x([0-9a-f]+)", "key"),
+        (r"sum 0x([0-9a-f]+)", "checksum"),
+        (r"off 0x([0-9a-f]+)", "offset"),
+    ]
+    .map(|(r, k)| (Regex::new(r).unwrap(), k))
+});
+static GRE_DEC: LazyLock<[(Regex, &str); 3]> = LazyLock::new(|| {
+    [
+        (r", seq (\d+)", "seq"),
+        (r"call (\d+)", "call_id"),
+        (r", ack (\d+)", "ack"),
+    ]
+    .map(|(r, k)| (Regex::new(r).unwrap(), k))
+});
+static ERSPAN_DEC: LazyLock<[(Regex, &str); 3]> = LazyLock::new(|| {
+    [
+        (r"session (\d+)", "session"),
+        (r"cos (\d+)", "cos"),
+        (r"index (\d+)", "index"),
+    ]
+    .map(|(r, k)| (Regex::new(r).unwrap(), k))
+});
+static BSO: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"bso (\w+)").unwrap());
+static FT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"ft (Ethernet|IP|unknown (\d+))").unwrap());
 
 fn data_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/tcpdump")
@@ -227,12 +257,8 @@ fn check_frame(c: &mut Checker, p: &Patterns, text: &str, d: &Dissection) {
                 );
             }
         }
-        for (re, key) in [
-            (r"key=0x([0-9a-f]+)", "key"),
-            (r"sum 0x([0-9a-f]+)", "checksum"),
-            (r"off 0x([0-9a-f]+)", "offset"),
-        ] {
-            if let Some(m) = Regex::new(re).unwrap().captures(seg) {
+        for (re, key) in GRE_HEX.iter() {
+            if let Some(m) = re.captures(seg) {
                 c.eq(
                     &format!("gre.{key}"),
                     u64::from_str_radix(&m[1], 16).ok(),
@@ -240,12 +266,8 @@ fn check_frame(c: &mut Checker, p: &Patterns, text: &str, d: &Dissection) {
                 );
             }
         }
-        for (re, key) in [
-            (r", seq (\d+)", "seq"),
-            (r"call (\d+)", "call_id"),
-            (r", ack (\d+)", "ack"),
-        ] {
-            if let Some(m) = Regex::new(re).unwrap().captures(seg) {
+        for (re, key) in GRE_DEC.iter() {
+            if let Some(m) = re.captures(seg) {
                 c.eq(
                     &format!("gre.{key}"),
                     m[1].parse::<u64>().ok(),
@@ -280,12 +302,8 @@ fn check_frame(c: &mut Checker, p: &Patterns, text: &str, d: &Dissection) {
             field_u(l, "type"),
         );
         let attrs = &cap[2];
-        for (re, key) in [
-            (r"session (\d+)", "session"),
-            (r"cos (\d+)", "cos"),
-            (r"index (\d+)", "index"),
-        ] {
-            if let Some(m) = Regex::new(re).unwrap().captures(attrs) {
+        for (re, key) in ERSPAN_DEC.iter() {
+            if let Some(m) = re.captures(attrs) {
                 c.eq(
                     &format!("erspan.{key}"),
                     m[1].parse::<u64>().ok(),
@@ -293,7 +311,7 @@ fn check_frame(c: &mut Checker, p: &Patterns, text: &str, d: &Dissection) {
                 );
             }
         }
-        if let Some(m) = Regex::new(r"bso (\w+)").unwrap().captures(attrs) {
+        if let Some(m) = BSO.captures(attrs) {
             let v = match &m[1] {
                 "Good" => 0,
                 "Short" => 1,
@@ -302,10 +320,7 @@ fn check_frame(c: &mut Checker, p: &Patterns, text: &str, d: &Dissection) {
             };
             c.eq("erspan.bso", Some(v), field_u(l, "bso"));
         }
-        if let Some(m) = Regex::new(r"ft (Ethernet|IP|unknown (\d+))")
-            .unwrap()
-            .captures(attrs)
-        {
+        if let Some(m) = FT.captures(attrs) {
             let v = match &m[1] {
                 "Ethernet" => 0,
                 "IP" => 2,
