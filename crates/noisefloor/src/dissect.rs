@@ -55,6 +55,7 @@ struct Summary {
     chains: Vec<(u128, u64)>,
     snaplen_truncated: u64,
     header_truncated: u64,
+    malformed: u64,
     /// (stop reason, packets) for everything but a normal end.
     stops: Vec<(String, u64)>,
     file_errors: Vec<String>,
@@ -99,6 +100,9 @@ impl Summary {
         if d.is_truncated() {
             self.header_truncated += 1;
         }
+        if d.is_malformed() {
+            self.malformed += 1;
+        }
         match d.stop {
             Stop::Payload | Stop::Empty => {}
             Stop::Truncated if !d.is_truncated() => {}
@@ -118,6 +122,7 @@ impl Summary {
         self.bytes_captured += o.bytes_captured;
         self.snaplen_truncated += o.snaplen_truncated;
         self.header_truncated += o.header_truncated;
+        self.malformed += o.malformed;
         for (k, n) in o.linktypes {
             add(&mut self.linktypes, k, n);
         }
@@ -175,8 +180,8 @@ impl Summary {
         }
         let _ = writeln!(
             s,
-            "truncated: {} by snap length, {} with a header cut short",
-            self.snaplen_truncated, self.header_truncated
+            "truncated: {} by snap length, {} with a header cut short; malformed: {}",
+            self.snaplen_truncated, self.header_truncated, self.malformed
         );
         if !self.stops.is_empty() {
             let mut stops = self.stops.clone();
@@ -196,7 +201,7 @@ impl Summary {
         let mut s = String::new();
         let _ = write!(
             s,
-            "{{\"summary\":{{\"files\":{},\"packets\":{},\"matched\":{},\"stopped_early\":{},\"bytes_wire\":{},\"bytes_captured\":{},\"snaplen_truncated\":{},\"header_truncated\":{},\"linktypes\":{{",
+            "{{\"summary\":{{\"files\":{},\"packets\":{},\"matched\":{},\"stopped_early\":{},\"bytes_wire\":{},\"bytes_captured\":{},\"snaplen_truncated\":{},\"header_truncated\":{},\"malformed\":{},\"linktypes\":{{",
             self.files,
             self.packets,
             self.matched,
@@ -204,7 +209,8 @@ impl Summary {
             self.bytes_wire,
             self.bytes_captured,
             self.snaplen_truncated,
-            self.header_truncated
+            self.header_truncated,
+            self.malformed
         );
         for (i, (lt, n)) in self.linktypes.iter().enumerate() {
             let _ = write!(s, "{}\"{lt}\":{n}", if i > 0 { "," } else { "" });
