@@ -114,6 +114,12 @@ impl Default for Sensor {
     }
 }
 impl Sensor {
+    /// The single address a /32 flood hits.
+    pub fn target(&self) -> [u8; 4] {
+        let mut a = self.prefix;
+        a[3] = 1;
+        a
+    }
     fn addr(&self, rng: &mut Rng) -> [u8; 4] {
         let mut a = self.prefix;
         a[3] = rng.below(256) as u8;
@@ -195,9 +201,15 @@ fn mirai_gre(rng: &mut Rng, sensor: &Sensor, kind: Kind) -> Vec<u8> {
         }
         .emit(&inner_pkt, &mut gre);
     }
+    // Mirai floods one /32 target, or random addresses inside a target prefix.
+    let dst = if rng.below(2) == 0 {
+        sensor.target()
+    } else {
+        sensor.addr(rng)
+    };
     let outer = Ipv4Repr {
         src: public_addr(rng),
-        dst: sensor.addr(rng),
+        dst,
         protocol: 47,
         ttl: 40 + rng.below(24) as u8,
         id: outer_id,
