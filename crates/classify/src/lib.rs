@@ -175,6 +175,8 @@ pub enum GreReason {
     Flags(u16),
     /// A payload type Mirai does not send (or IPv6 outside or inside).
     Payload(u16),
+    /// IPv4 inside, but not UDP: a routed tunnel (the inner IP protocol).
+    InnerNotUdp(u8),
     /// Cut short before the inner headers.
     Truncated,
 }
@@ -188,6 +190,7 @@ impl GreReason {
             GreReason::NoRelation { .. } => "no-id-relation",
             GreReason::Flags(_) => "flags",
             GreReason::Payload(_) => "payload",
+            GreReason::InnerNotUdp(_) => "routed-tunnel",
             GreReason::Truncated => "truncated",
         }
     }
@@ -362,7 +365,16 @@ impl Verdict {
                     )
                 }
                 GreReason::Flags(f) => write!(out, "GRE flags/version 0x{f:04x}"),
-                GreReason::Payload(p) => write!(out, "GRE payload 0x{p:04x}"),
+                GreReason::Payload(p) => write!(
+                    out,
+                    "GRE payload 0x{p:04x} ({})",
+                    noisefloor_wire::gre::gre_protocol_name(p)
+                ),
+                GreReason::InnerNotUdp(p) => write!(
+                    out,
+                    "GRE carrying IP protocol {p} ({}), not UDP: a routed tunnel",
+                    noisefloor_wire::ip::proto::name(p)
+                ),
                 GreReason::Truncated => write!(out, "GRE cut short before the inner headers"),
             },
             Evidence::Scan { port, service } => write!(out, "port {port} ({service})"),
@@ -590,7 +602,7 @@ fn classify_gre(
         });
     };
     let Some(Layer::Udp(udp)) = udp else {
-        return other(GreReason::Payload(g.protocol()));
+        return other(GreReason::InnerNotUdp(inner.protocol()));
     };
     tags.set(Tags::TUNNELLED);
     let Some(variant) = mirai_relation(outer4.id(), inner.id()) else {
@@ -895,4 +907,126 @@ mod tests {
             is_bogon_v4([240, 1, 2, 3]) && is_bogon_v4([0, 1, 2, 3]) && !is_bogon_v4([8, 8, 8, 8])
         );
     }
+}
+
+/// Renderings of a verdict for `dissect`'s three output modes.
+impl Verdict {
+    /// Short label for summary lines: `mirai-gre-ip(LE)`, `backscatter(victim 192.0.2.7)`.
+    pub fn label(&self, out: &mut String) {
+        out.push_str(self.class.name());
+        match self.evidence {
+            Evidence::MiraiGre { variant, .. } => {
+                out.push('(');
+                out.push_str(variant.short());
+                out.push(')');
+            }
+            Evidence::Backscatter { victim, .. } => {
+                out.push_str("(victim ");
+                out.push_str(&victim.to_string());
+                out.push(')');
+            }
+            Evidence::GreOther { reason } => {
+                out.push('(');
+                out.push_str(reason.name());
+                out.push(')');
+            }
+            Evidence::Scan { service, .. } if service != "other" => {
+                out.push('(');
+                out.push_str(service);
+                out.push(')');
+            }
+            _ => {}
+        }
+    }
+
+    /// The section appended to the verbose tree.
+    pub fn verbose(&self, out: &mut String) {
+        out.push_str("Classification: ");
+        out.push_str(self.class.name());
+        if let Some(v) = self.mirai_variant() {
+            out.push_str(" (");
+            out.push_str(v.name());
+            out.push_str(" bot)");
+        }
+        out.push_str("\n    Evidence: ");
+        self.describe(out);
+        out.push('\n');
+        if self.tags.0 != 0 {
+            out.push_str("    Tags: ");
+            for (i, t) in self.tags.names().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(t);
+            }
+            out.push('\n');
+        }
+    }
+
+    /// JSON fields (each preceded by a comma) for the NDJSON object.
+    pub fn json_fields(&self, out: &mut String) {
+        use noisefloor_wire::render::json_str;
+        out.push_str(",\"class\":");
+        json_str(out, self.class.name());
+        if let Some(v) = self.mirai_variant() {
+            out.push_str(",\"mirai_variant\":");
+            json_str(out, v.name());
+        }
+        match self.evidence {
+            Evidence::Backscatter {
+                kind,
+                victim,
+                victim_port,
+            } => {
+                out.push_str(",\"backscatter\":");
+                json_str(out, kind.name());
+                out.push_str(",\"victim\":");
+                json_str(out, &victim.to_string());
+                if let Some(p) = victim_port {
+                    out.push_str(&format!(",\"victim_port\":{p}"));
+                }
+            }
+            Evidence::GreOther { reason } => {
+                out.push_str(",\"gre_reason\":");
+                json_str(out, reason.name());
+            }
+            Evidence::Scan { port, service } => {
+                out.push_str(&format!(",\"service_port\":{port},\"service\":"));
+                json_str(out, service);
+            }
+            _ => {}
+        }
+        out.push_str(",\"tags\":[");
+        for (i, t) in self.tags.names().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            json_str(out, t);
+        }
+        out.push_str("],\"evidence\":");
+        let mut e = String::new();
+        self.describe(&mut e);
+        json_str(out, &e);
+    }
+}
+
+/// Parses `198.51.100.0/24`, `2001:db8::/32` or a bare address (a /32 or /128).
+pub fn parse_prefix(s: &str) -> Result<(IpAddr, u8), String> {
+    let (a, l) = match s.split_once('/') {
+        Some((a, l)) => (a, Some(l)),
+        None => (s, None),
+    };
+    let addr: IpAddr = a
+        .parse()
+        .map_err(|_| format!("'{s}' is not an address or prefix (e.g. 198.51.100.0/24)"))?;
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    let len = match l {
+        Some(l) => l
+            .parse::<u8>()
+            .ok()
+            .filter(|&l| l <= max)
+            .ok_or_else(|| format!("'{s}': prefix length must be 0..={max}"))?,
+        None => max,
+    };
+    Ok((addr, len))
 }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use noisefloor_capture::{CaptureReader, Compression};
+use noisefloor_classify::{Class, Context as SensorContext, Verdict, classify};
 use noisefloor_wire::render::{self, FrameMeta};
 use noisefloor_wire::{Dissection, Options, Stop, chain_from_key, dissect_with, filter, linktype};
 
@@ -33,12 +34,38 @@ pub struct Args {
     /// Only packets matching this expression, e.g. 'gre and inner.udp.dport == 32698' (docs/filter.md)
     #[arg(short = 'f', long, value_name = "EXPR")]
     filter: Option<String>,
+    /// Only packets of these classes (repeatable): mirai-gre-ip, mirai-gre-eth, mirai-scan,
+    /// zmap, masscan, backscatter, gre-other, scan-tcp, scan-udp, scan-icmp, fragment, other
+    #[arg(long = "class", value_name = "CLASS", value_parser = parse_class)]
+    classes: Vec<Class>,
+    /// The sensor's own addresses or prefixes (repeatable), e.g. 198.51.100.0/24: ICMP
+    /// errors quoting packets from them are backscatter
+    #[arg(long = "own", value_name = "PREFIX", value_parser = parse_own)]
+    own: Vec<(std::net::IpAddr, u8)>,
     /// Most nested IP headers decoded per packet
     #[arg(long, value_name = "N", default_value_t = noisefloor_wire::DEFAULT_MAX_IP_DEPTH)]
     max_depth: u8,
     /// Do not print the summary on stderr
     #[arg(short, long)]
     quiet: bool,
+}
+
+fn parse_class(s: &str) -> Result<Class, String> {
+    Class::from_name(s).ok_or_else(|| {
+        let names: Vec<&str> = Class::ALL.iter().map(|c| c.name()).collect();
+        format!("unknown class '{s}' (known: {})", names.join(", "))
+    })
+}
+
+fn parse_own(s: &str) -> Result<(std::net::IpAddr, u8), String> {
+    noisefloor_classify::parse_prefix(s)
+}
+
+/// What selects packets for output: the filter expression and the classes.
+struct Selection<'a> {
+    filter: Option<&'a filter::Expr>,
+    classes: &'a [Class],
+    ctx: &'a SensorContext,
 }
 
 /// Counters for the end-of-run summary.
@@ -56,6 +83,8 @@ struct Summary {
     snaplen_truncated: u64,
     header_truncated: u64,
     malformed: u64,
+    /// Packets per class (index: `Class::index`).
+    classes: [u64; Class::ALL.len()],
     /// (stop reason, packets) for everything but a normal end.
     stops: Vec<(String, u64)>,
     file_errors: Vec<String>,
@@ -77,7 +106,7 @@ fn add<K: PartialEq>(v: &mut Vec<(K, u64)>, k: K, n: u64) {
 }
 
 impl Summary {
-    /// Counts one packet; returns whether it passes the filter.
+    /// Counts and classifies one packet; returns its verdict when it is selected.
     fn account(
         &mut self,
         ts_ns: i64,
@@ -85,8 +114,8 @@ impl Summary {
         origlen: u32,
         linktype: u32,
         d: &Dissection,
-        filter: Option<&filter::Expr>,
-    ) -> bool {
+        sel: &Selection,
+    ) -> Option<Verdict> {
         self.packets += 1;
         self.bytes_wire += origlen as u64;
         self.bytes_captured += caplen as u64;
@@ -108,11 +137,14 @@ impl Summary {
             Stop::Truncated if !d.is_truncated() => {}
             s => bump(&mut self.stops, s.describe()),
         }
-        let pass = filter.is_none_or(|f| f.matches(d));
+        let verdict = classify(d, sel.ctx);
+        self.classes[verdict.class.index()] += 1;
+        let pass = sel.filter.is_none_or(|f| f.matches(d))
+            && (sel.classes.is_empty() || sel.classes.contains(&verdict.class));
         if pass {
             self.matched += 1;
         }
-        pass
+        pass.then_some(verdict)
     }
 
     fn merge(&mut self, o: Summary) {
@@ -123,6 +155,9 @@ impl Summary {
         self.snaplen_truncated += o.snaplen_truncated;
         self.header_truncated += o.header_truncated;
         self.malformed += o.malformed;
+        for (a, b) in self.classes.iter_mut().zip(o.classes) {
+            *a += b;
+        }
         for (k, n) in o.linktypes {
             add(&mut self.linktypes, k, n);
         }
@@ -178,6 +213,13 @@ impl Summary {
             let rest: u64 = chains[25..].iter().map(|c| c.1).sum();
             let _ = writeln!(s, "  {rest:>10}  ({} more chains)", chains.len() - 25);
         }
+        s.push_str("classes:\n");
+        for c in Class::ALL {
+            let n = self.classes[c.index()];
+            if n > 0 {
+                let _ = writeln!(s, "  {n:>10}  {}", c.name());
+            }
+        }
         let _ = writeln!(
             s,
             "truncated: {} by snap length, {} with a header cut short; malformed: {}",
@@ -222,6 +264,15 @@ impl Summary {
             }
             render::json_str(&mut s, &chain_from_key(*k));
             let _ = write!(s, ":{n}");
+        }
+        s.push_str("},\"classes\":{");
+        let mut first = true;
+        for c in Class::ALL {
+            let n = self.classes[c.index()];
+            if n > 0 {
+                let _ = write!(s, "{}\"{}\":{n}", if first { "" } else { "," }, c.name());
+                first = false;
+            }
         }
         s.push_str("},\"stops\":{");
         for (i, (why, n)) in self.stops.iter().enumerate() {
@@ -274,8 +325,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
         max_ip_depth: args.max_depth,
         ..Options::default()
     };
+    let ctx = SensorContext {
+        own: args.own.clone(),
+    };
+    let sel = Selection {
+        filter: filter.as_ref(),
+        classes: &args.classes,
+        ctx: &ctx,
+    };
     if args.count_only {
-        let sum = count_parallel(&args.files, &opts, filter.as_ref());
+        let sum = count_parallel(&args.files, &opts, &sel);
         return Ok(finish(&args, &sum));
     }
     let stdout = io::stdout();
@@ -314,16 +373,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 pb.set_position(rec.offset);
             }
             let d = dissect_with(&opts, rec.linktype, rec.data);
-            if !sum.account(
-                rec.ts_ns,
-                rec.caplen,
-                rec.origlen,
-                rec.linktype,
-                &d,
-                filter.as_ref(),
-            ) {
+            let Some(verdict) =
+                sum.account(rec.ts_ns, rec.caplen, rec.origlen, rec.linktype, &d, &sel)
+            else {
                 continue;
-            }
+            };
             if skipped < args.skip {
                 skipped += 1;
                 continue;
@@ -338,11 +392,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
             };
             line.clear();
             if args.json {
-                render::json(&mut line, &meta, &d);
+                render::json_open(&mut line, &meta, &d);
+                verdict.json_fields(&mut line);
+                line.push('}');
             } else if args.verbose {
                 render::verbose(&mut line, &meta, &d);
+                verdict.verbose(&mut line);
             } else {
                 render::summary_line(&mut line, &meta, &d);
+                line.push_str("  ");
+                verdict.label(&mut line);
             }
             line.push('\n');
             if let Err(e) = out.write_all(line.as_bytes()) {
@@ -391,7 +450,7 @@ const BATCH_PACKETS: usize = 1 << 20;
 /// Decodes every packet on all cores: this thread reads and cuts buffers into batches,
 /// workers decode and count, and return the buffers for reuse. Nothing is copied per packet
 /// and at most a few buffers are in flight, so memory does not grow with the input.
-fn count_parallel(files: &[String], opts: &Options, filter: Option<&filter::Expr>) -> Summary {
+fn count_parallel(files: &[String], opts: &Options, sel: &Selection) -> Summary {
     use noisefloor_capture::Batch;
     use std::sync::{Mutex, mpsc};
 
@@ -417,7 +476,7 @@ fn count_parallel(files: &[String], opts: &Options, filter: Option<&filter::Expr
                         let Ok(batch) = batch else { break };
                         for r in &batch.records {
                             let d = dissect_with(opts, r.linktype, batch.data(r));
-                            sum.account(r.ts_ns, r.caplen, r.origlen, r.linktype, &d, filter);
+                            sum.account(r.ts_ns, r.caplen, r.origlen, r.linktype, &d, sel);
                         }
                         let _ = empty_tx.send(batch);
                     }

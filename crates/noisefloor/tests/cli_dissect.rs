@@ -56,7 +56,10 @@ fn summary_lines_show_the_whole_encapsulation() {
         l.contains("10.10.25.1 > 192.168.1.2 ICMP echo-request"),
         "{l}"
     );
-    assert!(l.ends_with("eth:ip:gre:ip:gre:ip:icmp"), "{l}");
+    assert!(
+        l.ends_with("eth:ip:gre:ip:gre:ip:icmp  gre-other(routed-tunnel)"),
+        "{l}"
+    );
     assert!(err.starts_with("1 packets (1 matched)"), "{err}");
     assert!(err.contains("stopped after 1 printed packet(s)"), "{err}");
     let (_, err, _) = nf(

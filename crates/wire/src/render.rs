@@ -504,6 +504,12 @@ fn json_value(out: &mut String, v: &Value) {
 
 /// One JSON object (no trailing newline). Schema: docs/dissect-json.md.
 pub fn json(out: &mut String, meta: &FrameMeta, d: &Dissection) {
+    json_open(out, meta, d);
+    out.push('}');
+}
+
+/// The JSON object without its closing brace, so a caller can add fields (the class).
+pub fn json_open(out: &mut String, meta: &FrameMeta, d: &Dissection) {
     let _ = write!(out, "{{\"frame\":{},\"ts\":", meta.number);
     let mut t = String::with_capacity(32);
     write_time(&mut t, meta.ts_ns, 'T', 9);
@@ -564,5 +570,4 @@ pub fn json(out: &mut String, meta: &FrameMeta, d: &Dissection) {
         ",\"truncated\":{}",
         d.is_truncated() || meta.caplen < meta.origlen
     );
-    out.push('}');
 }
