@@ -872,43 +872,6 @@ fn icmp_error(
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn seed_000_relation_is_little_endian() {
-        assert_eq!(
-            mirai_relation(0xbfaf, 0x2854),
-            Some(MiraiVariant::LittleEndian)
-        );
-        assert_eq!(MiraiVariant::LittleEndian.expected_inner(0xbfaf), 0x2854);
-        assert_eq!(mirai_relation(0xbfaf, 0x2855), None);
-    }
-
-    #[test]
-    fn relations_by_hand() {
-        // Big-endian bot: raw r = 0x1234 -> inner ~(0x1234 - 1000) = ~0x0e4c = 0xf1b3.
-        assert_eq!(
-            mirai_relation(0x1234, 0xf1b3),
-            Some(MiraiVariant::BigEndian)
-        );
-        assert_eq!(mirai_relation(0x1234, 0xedcb), Some(MiraiVariant::FixedId));
-    }
-
-    #[test]
-    fn prefixes() {
-        let ctx = Context {
-            own: vec![("198.51.100.0".parse().unwrap(), 24)],
-        };
-        assert!(ctx.is_own("198.51.100.7".parse().unwrap()));
-        assert!(!ctx.is_own("198.51.101.7".parse().unwrap()));
-        assert!(
-            is_bogon_v4([240, 1, 2, 3]) && is_bogon_v4([0, 1, 2, 3]) && !is_bogon_v4([8, 8, 8, 8])
-        );
-    }
-}
-
 /// Renderings of a verdict for `dissect`'s three output modes.
 impl Verdict {
     /// Short label for summary lines: `mirai-gre-ip(LE)`, `backscatter(victim 192.0.2.7)`.
@@ -1029,4 +992,41 @@ pub fn parse_prefix(s: &str) -> Result<(IpAddr, u8), String> {
         None => max,
     };
     Ok((addr, len))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_000_relation_is_little_endian() {
+        assert_eq!(
+            mirai_relation(0xbfaf, 0x2854),
+            Some(MiraiVariant::LittleEndian)
+        );
+        assert_eq!(MiraiVariant::LittleEndian.expected_inner(0xbfaf), 0x2854);
+        assert_eq!(mirai_relation(0xbfaf, 0x2855), None);
+    }
+
+    #[test]
+    fn relations_by_hand() {
+        // Big-endian bot: raw r = 0x1234 -> inner ~(0x1234 - 1000) = ~0x0e4c = 0xf1b3.
+        assert_eq!(
+            mirai_relation(0x1234, 0xf1b3),
+            Some(MiraiVariant::BigEndian)
+        );
+        assert_eq!(mirai_relation(0x1234, 0xedcb), Some(MiraiVariant::FixedId));
+    }
+
+    #[test]
+    fn prefixes() {
+        let ctx = Context {
+            own: vec![("198.51.100.0".parse().unwrap(), 24)],
+        };
+        assert!(ctx.is_own("198.51.100.7".parse().unwrap()));
+        assert!(!ctx.is_own("198.51.101.7".parse().unwrap()));
+        assert!(
+            is_bogon_v4([240, 1, 2, 3]) && is_bogon_v4([0, 1, 2, 3]) && !is_bogon_v4([8, 8, 8, 8])
+        );
+    }
 }
