@@ -8,6 +8,7 @@
 //! and the byte offset where the problem starts; records before it have been delivered.
 
 mod error;
+pub mod pipeline;
 mod reader;
 mod writer;
 

@@ -477,8 +477,6 @@ pub fn tcp_service(port: u16) -> &'static str {
     }
 }
 
-const MIRAI_SCAN_PORTS: [u16; 8] = [23, 2323, 37215, 52869, 8080, 7547, 443, 80];
-
 /// Classifies one decoded packet.
 pub fn classify(d: &noisefloor_wire::Dissection, ctx: &Context) -> Verdict {
     let mut v = classify_inner(d, ctx);
@@ -490,7 +488,8 @@ pub fn classify(d: &noisefloor_wire::Dissection, ctx: &Context) -> Verdict {
 
 fn classify_inner(d: &noisefloor_wire::Dissection, ctx: &Context) -> Verdict {
     let main = d.main_layers();
-    let Some(oi) = main.iter().position(|l| l.proto().is_ip()) else {
+    // Find the outer IP header by slot tag, without rebuilding views.
+    let Some(oi) = (0..main.len()).find(|&i| d.proto_at(i).is_some_and(Proto::is_ip)) else {
         return Verdict::new(
             Class::Other,
             Evidence::Other {
@@ -523,7 +522,7 @@ fn classify_inner(d: &noisefloor_wire::Dissection, ctx: &Context) -> Verdict {
         }
     }
     // A non-first fragment of the outer packet carries no header of its own.
-    if d.stop == Stop::NonFirstFragment && main.iter().filter(|l| l.proto().is_ip()).count() == 1 {
+    if d.stop == Stop::NonFirstFragment && d.tunnel_depth() == 0 {
         let offset_bytes = match outer {
             IpRef::V4(ip) => ip.frag_offset() as u32 * 8,
             IpRef::V6(ip) => ip.fragment().map_or(0, |f| f.0 as u32),
@@ -683,7 +682,10 @@ fn classify_l4(
             if !d.payload.is_empty() {
                 tags.set(Tags::SYN_PAYLOAD);
             }
-            if MIRAI_SCAN_PORTS.contains(&t.dst_port()) {
+            if matches!(
+                t.dst_port(),
+                23 | 2323 | 37215 | 52869 | 8080 | 7547 | 443 | 80
+            ) {
                 tags.set(Tags::MIRAI_PORT);
             }
             if let Some(ip) = v4 {

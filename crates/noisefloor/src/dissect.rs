@@ -6,7 +6,7 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use noisefloor_capture::{CaptureReader, Compression};
+use noisefloor_capture::{CaptureReader, Compression, pipeline};
 use noisefloor_classify::{Class, Context as SensorContext, Verdict, classify};
 use noisefloor_wire::render::{self, FrameMeta};
 use noisefloor_wire::{Dissection, Options, Stop, chain_from_key, dissect_with, filter, linktype};
@@ -42,6 +42,9 @@ pub struct Args {
     /// errors quoting packets from them are backscatter
     #[arg(long = "own", value_name = "PREFIX", value_parser = parse_own)]
     own: Vec<(std::net::IpAddr, u8)>,
+    /// Decode only: skip classification (no class in the output or summary)
+    #[arg(long, conflicts_with = "classes")]
+    no_classes: bool,
     /// Most nested IP headers decoded per packet
     #[arg(long, value_name = "N", default_value_t = noisefloor_wire::DEFAULT_MAX_IP_DEPTH)]
     max_depth: u8,
@@ -64,6 +67,7 @@ fn parse_own(s: &str) -> Result<(std::net::IpAddr, u8), String> {
 /// What selects packets for output: the filter expression and the classes.
 struct Selection<'a> {
     filter: Option<&'a filter::Expr>,
+    classify: bool,
     classes: &'a [Class],
     ctx: &'a SensorContext,
 }
@@ -106,7 +110,8 @@ fn add<K: PartialEq>(v: &mut Vec<(K, u64)>, k: K, n: u64) {
 }
 
 impl Summary {
-    /// Counts and classifies one packet; returns its verdict when it is selected.
+    /// Counts and classifies one packet. `None` when the packet is not selected; otherwise
+    /// its verdict (absent with `--no-classes`).
     fn account(
         &mut self,
         ts_ns: i64,
@@ -115,7 +120,7 @@ impl Summary {
         linktype: u32,
         d: &Dissection,
         sel: &Selection,
-    ) -> Option<Verdict> {
+    ) -> Option<Option<Verdict>> {
         self.packets += 1;
         self.bytes_wire += origlen as u64;
         self.bytes_captured += caplen as u64;
@@ -137,10 +142,12 @@ impl Summary {
             Stop::Truncated if !d.is_truncated() => {}
             s => bump(&mut self.stops, s.describe()),
         }
-        let verdict = classify(d, sel.ctx);
-        self.classes[verdict.class.index()] += 1;
+        let verdict = sel.classify.then(|| classify(d, sel.ctx));
+        if let Some(v) = &verdict {
+            self.classes[v.class.index()] += 1;
+        }
         let pass = sel.filter.is_none_or(|f| f.matches(d))
-            && (sel.classes.is_empty() || sel.classes.contains(&verdict.class));
+            && (sel.classes.is_empty() || verdict.is_some_and(|v| sel.classes.contains(&v.class)));
         if pass {
             self.matched += 1;
         }
@@ -330,6 +337,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     let sel = Selection {
         filter: filter.as_ref(),
+        classify: !args.no_classes,
         classes: &args.classes,
         ctx: &ctx,
     };
@@ -393,15 +401,21 @@ pub fn run(args: Args) -> Result<ExitCode> {
             line.clear();
             if args.json {
                 render::json_open(&mut line, &meta, &d);
-                verdict.json_fields(&mut line);
+                if let Some(v) = &verdict {
+                    v.json_fields(&mut line);
+                }
                 line.push('}');
             } else if args.verbose {
                 render::verbose(&mut line, &meta, &d);
-                verdict.verbose(&mut line);
+                if let Some(v) = &verdict {
+                    v.verbose(&mut line);
+                }
             } else {
                 render::summary_line(&mut line, &meta, &d);
-                line.push_str("  ");
-                verdict.label(&mut line);
+                if let Some(v) = &verdict {
+                    line.push_str("  ");
+                    v.label(&mut line);
+                }
             }
             line.push('\n');
             if let Err(e) = out.write_all(line.as_bytes()) {
@@ -444,99 +458,47 @@ fn finish(args: &Args, sum: &Summary) -> ExitCode {
     }
 }
 
-/// A batch takes the whole read buffer (4 MiB), so only a partial record is carried over.
-const BATCH_PACKETS: usize = 1 << 20;
-
-/// Decodes every packet on all cores: this thread reads and cuts buffers into batches,
-/// workers decode and count, and return the buffers for reuse. Nothing is copied per packet
-/// and at most a few buffers are in flight, so memory does not grow with the input.
 fn count_parallel(files: &[String], opts: &Options, sel: &Selection) -> Summary {
-    use noisefloor_capture::Batch;
-    use std::sync::{Mutex, mpsc};
-
-    let workers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .max(1);
-    let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(workers * 2);
-    let full_rx = Mutex::new(full_rx);
-    let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
+    let mut bars = Progressbars::default();
+    let (states, report) = pipeline::fold_parallel(
+        files,
+        Summary::default,
+        |sum, batch| {
+            for r in &batch.records {
+                let d = dissect_with(opts, r.linktype, batch.data(r));
+                sum.account(r.ts_ns, r.caplen, r.origlen, r.linktype, &d, sel);
+            }
+        },
+        &mut |p| bars.update(p),
+    );
     let mut total = Summary::default();
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                let full_rx = &full_rx;
-                let empty_tx = empty_tx.clone();
-                scope.spawn(move || {
-                    let mut sum = Summary::default();
-                    loop {
-                        let batch = match full_rx.lock() {
-                            Ok(rx) => rx.recv(),
-                            Err(_) => break,
-                        };
-                        let Ok(batch) = batch else { break };
-                        for r in &batch.records {
-                            let d = dissect_with(opts, r.linktype, batch.data(r));
-                            sum.account(r.ts_ns, r.caplen, r.origlen, r.linktype, &d, sel);
-                        }
-                        let _ = empty_tx.send(batch);
-                    }
-                    sum
-                })
-            })
-            .collect();
-        drop(empty_tx);
-        let pool = workers * 2 + 2;
-        let mut allocated = 0;
-        for path in files {
-            let mut reader = match CaptureReader::open(path) {
-                Ok(r) => r,
-                Err(e) => {
-                    total.file_errors.push(e.to_string());
-                    continue;
-                }
-            };
-            total.files += 1;
-            let pb = progress_bar(path);
-            loop {
-                // A fixed pool of buffers: wait for a worker to return one rather than
-                // allocating, so memory stays bounded.
-                let mut batch = match empty_rx.try_recv() {
-                    Ok(b) => b,
-                    Err(_) if allocated < pool => {
-                        allocated += 1;
-                        Batch::default()
-                    }
-                    Err(_) => match empty_rx.recv() {
-                        Ok(b) => b,
-                        Err(_) => break,
-                    },
-                };
-                let r = reader.read_batch(&mut batch, BATCH_PACKETS);
-                if let (Some(pb), Some(last)) = (&pb, batch.records.last()) {
-                    pb.set_position(last.offset);
-                }
-                if !batch.records.is_empty() && full_tx.send(batch).is_err() {
-                    break;
-                }
-                match r {
-                    Ok(true) => {}
-                    Ok(false) => break,
-                    Err(e) => {
-                        total.file_errors.push(e.to_string());
-                        break;
-                    }
-                }
-            }
-            if let Some(pb) = pb {
-                pb.finish_and_clear();
-            }
-        }
-        drop(full_tx);
-        for h in handles {
-            if let Ok(s) = h.join() {
-                total.merge(s);
-            }
-        }
-    });
+    for s in states {
+        total.merge(s);
+    }
+    total.files = report.files;
+    total.file_errors = report.errors;
     total
+}
+
+/// One progress bar per large input file, driven by the pipeline's reports.
+#[derive(Default)]
+pub struct Progressbars {
+    bar: Option<indicatif::ProgressBar>,
+}
+impl Progressbars {
+    pub fn update(&mut self, p: pipeline::Progress) {
+        match p {
+            pipeline::Progress::FileStart { path } => self.bar = progress_bar(path),
+            pipeline::Progress::Position { offset, .. } => {
+                if let Some(b) = &self.bar {
+                    b.set_position(offset);
+                }
+            }
+            pipeline::Progress::FileEnd { .. } => {
+                if let Some(b) = self.bar.take() {
+                    b.finish_and_clear();
+                }
+            }
+        }
+    }
 }

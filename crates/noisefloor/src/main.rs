@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod dissect;
+mod explain;
 
 #[derive(Parser)]
 #[command(
@@ -22,12 +23,15 @@ struct Cli {
 enum Command {
     /// Decode every layer of every packet (pcap, pcapng, gzip/zstd; `-` for stdin)
     Dissect(dissect::Args),
+    /// Why is someone sending me these packets? Classify everything and report
+    Explain(explain::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Dissect(args) => dissect::run(args),
+        Command::Explain(args) => explain::run(args),
     };
     match result {
         Ok(code) => code,

@@ -402,6 +402,14 @@ struct Slot {
 }
 const PARTIAL: u8 = 0x80;
 
+/// The protocol stored in a slot tag (`Proto as u8`, 1-based, with the PARTIAL bit).
+#[inline(always)]
+fn proto_from_tag(kind: u8) -> Proto {
+    Proto::ALL[((kind & !PARTIAL) as usize)
+        .wrapping_sub(1)
+        .min(Proto::ALL.len() - 1)]
+}
+
 /// A frame decoded into layers.
 #[derive(Clone, Debug)]
 pub struct Dissection<'a> {
@@ -432,6 +440,7 @@ impl<'d, 'a> Layers<'d, 'a> {
     pub fn is_empty(&self) -> bool {
         self.to == self.from
     }
+    #[inline]
     pub fn get(&self, i: usize) -> Option<Layer<'a>> {
         (i < self.len()).then(|| self.d.layer_at(self.from + i))
     }
@@ -473,6 +482,7 @@ pub struct LayerIter<'d, 'a> {
 }
 impl<'a> Iterator for LayerIter<'_, 'a> {
     type Item = Layer<'a>;
+    #[inline]
     fn next(&mut self) -> Option<Layer<'a>> {
         (self.front < self.back).then(|| {
             self.front += 1;
@@ -509,16 +519,14 @@ impl<'a> Dissection<'a> {
         }
     }
     /// Rebuilds the view of layer `i` (which must be below `len`).
+    #[inline]
     fn layer_at(&self, i: usize) -> Layer<'a> {
         let s = self.slots[i];
         let buf = self
             .frame
             .get(s.start as usize..(s.start + s.len) as usize)
             .unwrap_or(&[]);
-        let proto = Proto::ALL
-            .get(((s.kind & !PARTIAL) as usize).wrapping_sub(1))
-            .copied()
-            .unwrap_or(Proto::Eth);
+        let proto = proto_from_tag(s.kind);
         if s.kind & PARTIAL != 0 {
             return Layer::Partial {
                 proto,
@@ -586,12 +594,9 @@ impl<'a> Dissection<'a> {
         }
     }
     /// The protocol of layer `i`, without rebuilding its view.
+    #[inline]
     pub fn proto_at(&self, i: usize) -> Option<Proto> {
-        (i < self.len).then(|| {
-            Proto::ALL[((self.slots[i].kind & !PARTIAL) as usize)
-                .saturating_sub(1)
-                .min(Proto::ALL.len() - 1)]
-        })
+        (i < self.len).then(|| proto_from_tag(self.slots[i].kind))
     }
     pub fn has(&self, p: Proto) -> bool {
         (0..self.len).any(|i| self.proto_at(i) == Some(p))

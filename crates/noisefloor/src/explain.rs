@@ -1,0 +1,92 @@
+//! `noisefloor explain`: why is someone sending me these packets?
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use anyhow::Result;
+use noisefloor_capture::pipeline;
+use noisefloor_classify::{Context as SensorContext, classify};
+use noisefloor_report::{Explained, Inputs, Limits, Triage};
+use noisefloor_wire::{Options, dissect_with};
+
+use crate::dissect::Progressbars;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Captures (pcap, pcapng, gzip/zstd), read in order; `-` reads stdin
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<String>,
+    /// Machine-readable report (schema in docs/explain-json.md)
+    #[arg(long)]
+    json: bool,
+    /// Markdown report (for tickets and wikis)
+    #[arg(long, conflicts_with = "json")]
+    markdown: bool,
+    /// The sensor's own addresses or prefixes (repeatable), e.g. 198.51.100.0/24
+    #[arg(long = "own", value_name = "PREFIX", value_parser = noisefloor_classify::parse_prefix)]
+    own: Vec<(std::net::IpAddr, u8)>,
+    /// Addresses counted exactly per set before switching to an estimate (±1.6 %); larger
+    /// is exact for longer but slower on spoofed traffic
+    #[arg(long, value_name = "N", default_value_t = 65_536)]
+    exact_limit: u64,
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let ctx = SensorContext {
+        own: args.own.clone(),
+    };
+    let opts = Options::default();
+    let limits = Limits {
+        exact_distinct: args.exact_limit,
+        ..Limits::default()
+    };
+    let mut bars = Progressbars::default();
+    let (states, report) = pipeline::fold_parallel(
+        &args.files,
+        || Triage::new(limits),
+        |t, batch| {
+            for r in &batch.records {
+                let d = dissect_with(&opts, r.linktype, batch.data(r));
+                let v = classify(&d, &ctx);
+                t.add(r.ts_ns, r.origlen, &d, &v);
+            }
+        },
+        &mut |p| bars.update(p),
+    );
+    let mut total = Triage::new(limits);
+    for s in states {
+        total.merge(s);
+    }
+    total.finish();
+    let failed = !report.errors.is_empty();
+    let explained = Explained::new(
+        &total,
+        Inputs {
+            files: args.files.clone(),
+            errors: report.errors,
+        },
+    );
+    let text = if args.json {
+        explained.json() + "\n"
+    } else if args.markdown {
+        explained.markdown()
+    } else {
+        explained.text()
+    };
+    let mut out = io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush())
+        && e.kind() != io::ErrorKind::BrokenPipe
+    {
+        return Err(e.into());
+    }
+    if failed {
+        for e in &explained.inputs.errors {
+            eprintln!("noisefloor: {e}");
+        }
+    }
+    Ok(if failed {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,1007 @@
+//! Turns a [`Triage`] into the report a person can act on: totals, protocols/ports, one
+//! verdict per class, GRE flood detail, top sources and what to do. One model, three
+//! renderings (text, Markdown, JSON), so they always say the same thing.
+
+use std::fmt::Write as _;
+use std::net::IpAddr;
+
+use noisefloor_classify::{Class, Evidence, Tags};
+use noisefloor_wire::render::{json_str, write_time};
+
+use crate::triage::Triage;
+
+/// Inputs as the caller saw them.
+#[derive(Clone, Debug, Default)]
+pub struct Inputs {
+    pub files: Vec<String>,
+    pub errors: Vec<String>,
+}
+
+/// `1234567` → `1,234,567`.
+/// `1 packet`, `2 packets`.
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{} {noun}s", int(n))
+    }
+}
+
+pub fn int(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn pct(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 * 100.0 / whole as f64
+    }
+}
+
+fn time(ns: i64) -> String {
+    let mut s = String::new();
+    write_time(&mut s, ns, ' ', 0);
+    s
+}
+
+fn day(d: i64) -> String {
+    let mut s = String::new();
+    write_time(&mut s, d * 86_400_000_000_000, ' ', 0);
+    s.truncate(10);
+    s
+}
+
+fn approx(n: u64, exact: bool) -> String {
+    if exact {
+        int(n)
+    } else {
+        format!("~{}", int(n))
+    }
+}
+
+/// One class's line of the report.
+#[derive(Clone, Debug)]
+pub struct ClassLine {
+    pub class: Class,
+    pub packets: u64,
+    pub sources: u64,
+    pub sources_exact: bool,
+    pub evidence: String,
+    pub verdict: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct SourceLine {
+    pub addr: IpAddr,
+    pub packets: u64,
+    pub first_ns: i64,
+    pub last_ns: i64,
+    pub classes: Vec<&'static str>,
+}
+
+#[derive(Clone, Debug)]
+pub struct FloodSection {
+    pub packets: u64,
+    pub inner_src: u64,
+    pub inner_dst: u64,
+    /// Shares of inner sources/destinations in 0/8, 127/8, 224/4, 240/4 (percent).
+    pub inner_src_ranges: [f64; 4],
+    pub inner_dst_ranges: [f64; 4],
+    pub inner_dports: u64,
+    pub payload_sizes: Vec<(u16, u64)>,
+    pub ttl_min: u8,
+    pub ttl_max: u8,
+    pub ttl_top: Vec<(u8, u64)>,
+    pub targets: u64,
+    pub target_prefix: Option<(IpAddr, u8)>,
+    pub top_targets: Vec<(IpAddr, u64)>,
+    pub variants: [u64; 3],
+}
+
+#[derive(Clone, Debug)]
+pub struct Action {
+    pub title: String,
+    pub text: String,
+    /// (syntax, command)
+    pub commands: Vec<(&'static str, String)>,
+}
+
+/// The whole report.
+#[derive(Clone, Debug)]
+pub struct Explained {
+    pub inputs: Inputs,
+    pub packets: u64,
+    pub bytes: u64,
+    pub first_ns: Option<i64>,
+    pub last_ns: Option<i64>,
+    pub per_day: Vec<(String, u64)>,
+    pub sources: u64,
+    pub sources_exact: bool,
+    pub keys: Vec<(String, u64)>,
+    pub classes: Vec<ClassLine>,
+    pub flood: Option<FloodSection>,
+    pub top: Vec<SourceLine>,
+    pub top_dropped_at_most: u64,
+    pub actions: Vec<Action>,
+}
+
+const RANGE_NAMES: [&str; 4] = ["0/8", "127/8", "224/4", "240/4"];
+
+fn class_names(bits: u16) -> Vec<&'static str> {
+    Class::ALL
+        .iter()
+        .filter(|c| bits & (1 << c.index()) != 0)
+        .map(|c| c.name())
+        .collect()
+}
+
+fn tag_share(t: &Triage, c: Class, tag: Tags) -> f64 {
+    let s = t.class(c);
+    pct(s.tags[tag.0.trailing_zeros() as usize], s.packets)
+}
+
+fn top_ports(t: &Triage, c: Class, n: usize) -> Vec<(u16, u64)> {
+    let mut v: Vec<(u16, u64)> = t.class(c).ports.iter().map(|(p, n)| (*p, *n)).collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v.truncate(n);
+    v
+}
+
+fn verdict(t: &Triage, c: Class) -> String {
+    let s = t.class(c);
+    let (n, src) = (
+        int(s.packets),
+        approx(s.sources.count(), s.sources.is_exact()),
+    );
+    match c {
+        Class::MiraiGreIp | Class::MiraiGreEth => {
+            let kind = if c == Class::MiraiGreIp {
+                "GRE-IP"
+            } else {
+                "GRE-ETH"
+            };
+            let [le, be, fixed] = s.variants;
+            format!(
+                "{n} GRE packets from {src} sources are Mirai {kind} flood packets: every one satisfies Mirai's inner/outer IP-ID relation \
+                 (a chance match is 1 in 65,536 per packet) — {} from little-endian bots, {} from big-endian bots, {} with a fixed ID. \
+                 These are flood packets sent directly by infected devices (the outer sources), not backscatter: backscatter would be \
+                 replies (SYN-ACK, RST, ICMP errors) from victims. The inner addresses and ports are random filler; the target is the \
+                 outer destination.",
+                int(le),
+                int(be),
+                int(fixed)
+            )
+        }
+        Class::Backscatter => {
+            let victims = s.victims.top(3);
+            let names: Vec<String> = victims
+                .iter()
+                .map(|(a, v)| format!("{a} ({} replies)", int(v.packets)))
+                .collect();
+            let kinds: Vec<String> = s
+                .reasons
+                .iter()
+                .map(|(k, v)| format!("{} {k}", int(*v)))
+                .collect();
+            format!(
+                "{n} packets from {src} sources are backscatter: replies ({}) to packets that carried your addresses as forged \
+                 sources. Someone attacked these hosts while spoofing addresses in your space; you are not the target and need not \
+                 reply. Most affected victims: {}.",
+                kinds.join(", "),
+                if names.is_empty() {
+                    "none recorded".into()
+                } else {
+                    names.join(", ")
+                }
+            )
+        }
+        Class::MiraiScan => {
+            let ports: Vec<String> = top_ports(t, c, 4)
+                .iter()
+                .map(|(p, _)| p.to_string())
+                .collect();
+            format!(
+                "{n} TCP SYNs from {src} sources come from Mirai-family scanners: each sequence number equals the destination address. \
+                 Infected devices are looking for more devices to infect (ports {}).",
+                ports.join(", ")
+            )
+        }
+        Class::Zmap => format!(
+            "{n} probes from {src} sources carry IP ID 54321, ZMap's signature: Internet-wide scans (research projects or attackers mapping services)."
+        ),
+        Class::Masscan => format!(
+            "{n} SYNs from {src} sources carry masscan's IP ID (destination ^ port ^ sequence): fast Internet-wide port scans."
+        ),
+        Class::GreOther => {
+            let reasons: Vec<String> = s
+                .reasons
+                .iter()
+                .map(|(k, v)| format!("{} {k}", int(*v)))
+                .collect();
+            format!(
+                "{n} GRE packets from {src} sources are not Mirai floods ({}). PPTP, ERSPAN and keyed GRE are tunnels someone \
+                 configured — check whether they are yours before blocking GRE.",
+                reasons.join(", ")
+            )
+        }
+        Class::ScanTcp | Class::ScanUdp | Class::ScanIcmp => {
+            let ports: Vec<String> = top_ports(t, c, 5)
+                .iter()
+                .map(|(p, k)| match c {
+                    Class::ScanTcp => format!(
+                        "{p}/TCP {} ({})",
+                        noisefloor_classify::tcp_service(*p),
+                        int(*k)
+                    ),
+                    Class::ScanUdp => format!(
+                        "{p}/UDP {} ({})",
+                        noisefloor_classify::udp_service(*p),
+                        int(*k)
+                    ),
+                    _ => format!("type {p} ({})", int(*k)),
+                })
+                .collect();
+            let what = match c {
+                Class::ScanTcp => "TCP SYN scans",
+                Class::ScanUdp => "UDP probes",
+                _ => "ICMP probes",
+            };
+            if ports.is_empty() || c == Class::ScanIcmp {
+                format!(
+                    "{n} packets from {src} sources are {what}: hosts looking for reachable services."
+                )
+            } else {
+                format!(
+                    "{n} packets from {src} sources are {what}: hosts looking for reachable services; most probed: {}.",
+                    ports.join(", ")
+                )
+            }
+        }
+        Class::Fragment => format!(
+            "{n} packets are non-first IP fragments: the rest of larger packets, whose first fragment carries the headers."
+        ),
+        Class::Other => format!(
+            "{n} packets from {src} sources fit no scan, flood or backscatter pattern (see the evidence for what they are)."
+        ),
+    }
+}
+
+fn evidence_line(t: &Triage, c: Class) -> String {
+    let s = t.class(c);
+    let mut e = String::new();
+    if let Some(v) = &s.example {
+        e.push_str("e.g. ");
+        v.describe(&mut e);
+    }
+    if c.is_mirai_gre() {
+        let _ = write!(
+            e,
+            "; DF on outer {:.0}% / inner {:.0}%, inner TTL 64 {:.0}%, payload 0 B {:.0}% / 512 B {:.0}%",
+            tag_share(t, c, Tags::DF_OUTER),
+            tag_share(t, c, Tags::DF_INNER),
+            tag_share(t, c, Tags::INNER_TTL_64),
+            tag_share(t, c, Tags::PAYLOAD_0),
+            tag_share(t, c, Tags::PAYLOAD_512)
+        );
+    }
+    if matches!(
+        s.example.map(|v| v.evidence),
+        Some(Evidence::Backscatter { .. })
+    ) {
+        let _ = write!(e, "; {} distinct victims", s.victims.len());
+    }
+    e
+}
+
+fn common_prefix(min: u32, max: u32) -> (IpAddr, u8) {
+    let len = (min ^ max).leading_zeros().min(32) as u8;
+    let mask = if len == 0 {
+        0
+    } else {
+        u32::MAX << (32 - len as u32)
+    };
+    (IpAddr::from((min & mask).to_be_bytes()), len)
+}
+
+impl Explained {
+    pub fn new(t: &Triage, inputs: Inputs) -> Self {
+        let packets = t.packets;
+        let classes: Vec<ClassLine> = Class::ALL
+            .iter()
+            .filter(|c| t.class(**c).packets > 0)
+            .map(|&c| {
+                let s = t.class(c);
+                ClassLine {
+                    class: c,
+                    packets: s.packets,
+                    sources: s.sources.count(),
+                    sources_exact: s.sources.is_exact(),
+                    evidence: evidence_line(t, c),
+                    verdict: verdict(t, c),
+                }
+            })
+            .collect();
+        let f = &t.flood;
+        let flood = (f.packets > 0).then(|| {
+            let mut ttl: Vec<(u8, u64)> = (0..=255u8)
+                .map(|i| (i, f.outer_ttl[i as usize]))
+                .filter(|x| x.1 > 0)
+                .collect();
+            let ttl_min = ttl.first().map_or(0, |x| x.0);
+            let ttl_max = ttl.last().map_or(0, |x| x.0);
+            ttl.sort_by_key(|x| std::cmp::Reverse(x.1));
+            ttl.truncate(5);
+            let mut sizes: Vec<(u16, u64)> =
+                f.payload_sizes.iter().map(|(k, v)| (*k, *v)).collect();
+            sizes.sort_by_key(|x| std::cmp::Reverse(x.1));
+            sizes.truncate(5);
+            let variants =
+                [Class::MiraiGreIp, Class::MiraiGreEth]
+                    .iter()
+                    .fold([0u64; 3], |mut a, c| {
+                        for (x, v) in a.iter_mut().zip(t.class(*c).variants) {
+                            *x += v;
+                        }
+                        a
+                    });
+            FloodSection {
+                packets: f.packets,
+                inner_src: f.inner_src.count(),
+                inner_dst: f.inner_dst.count(),
+                inner_src_ranges: f.inner_src_ranges.map(|n| pct(n, f.packets)),
+                inner_dst_ranges: f.inner_dst_ranges.map(|n| pct(n, f.packets)),
+                inner_dports: f.inner_dports.iter().map(|w| w.count_ones() as u64).sum(),
+                payload_sizes: sizes,
+                ttl_min,
+                ttl_max,
+                ttl_top: ttl,
+                targets: f.target_count.count(),
+                target_prefix: (f.target_min <= f.target_max)
+                    .then(|| common_prefix(f.target_min, f.target_max)),
+                top_targets: f
+                    .targets
+                    .top(5)
+                    .into_iter()
+                    .map(|(a, s)| (a, s.packets))
+                    .collect(),
+                variants,
+            }
+        });
+        let top = t
+            .top
+            .top(10)
+            .into_iter()
+            .map(|(addr, s)| SourceLine {
+                addr,
+                packets: s.packets,
+                first_ns: s.first_ns,
+                last_ns: s.last_ns,
+                classes: class_names(s.classes),
+            })
+            .collect();
+        let mut e = Explained {
+            inputs,
+            packets,
+            bytes: t.bytes,
+            first_ns: (packets > 0).then_some(t.first_ns),
+            last_ns: (packets > 0).then_some(t.last_ns),
+            per_day: t.per_day.iter().map(|(d, n)| (day(*d), *n)).collect(),
+            sources: t.sources.count(),
+            sources_exact: t.sources.is_exact(),
+            keys: t
+                .ranked_keys()
+                .into_iter()
+                .take(10)
+                .map(|(k, n)| (k.label(), n))
+                .collect(),
+            classes,
+            flood,
+            top,
+            top_dropped_at_most: t.top.undercount_at_most,
+            actions: Vec::new(),
+        };
+        e.actions = actions(t, &e);
+        e
+    }
+
+    pub fn days(&self) -> f64 {
+        match (self.first_ns, self.last_ns) {
+            (Some(a), Some(b)) => ((b - a) as f64 / 86_400e9).max(1.0 / 24.0),
+            _ => 0.0,
+        }
+    }
+
+    /// Average over the UTC calendar days the capture touches (never extrapolated).
+    pub fn packets_per_day(&self) -> f64 {
+        self.packets as f64 / self.per_day.len().max(1) as f64
+    }
+}
+
+fn actions(t: &Triage, e: &Explained) -> Vec<Action> {
+    let mut out = Vec::new();
+    let mirai = t.class(Class::MiraiGreIp).packets + t.class(Class::MiraiGreEth).packets;
+    let other_gre = t.class(Class::GreOther);
+    let gre_total = mirai + other_gre.packets;
+    if gre_total > 0 {
+        let tunnels = ["pptp", "erspan", "keyed", "keepalive", "routed-tunnel"]
+            .iter()
+            .map(|k| other_gre.reasons.get(k).copied().unwrap_or(0))
+            .sum::<u64>();
+        let safe = if tunnels == 0 {
+            "None of the GRE seen here looks like a tunnel (no PPTP, ERSPAN, keyed or routed GRE), so dropping GRE is safe unless you \
+             terminate GRE or PPTP tunnels, or receive GRE from a DDoS-protection service."
+                .to_string()
+        } else {
+            format!(
+                "{} GRE packets look like real tunnels (PPTP, ERSPAN, keyed or routed GRE): if any are yours, allow their endpoints \
+                 before the drop rule. Otherwise dropping GRE is safe.",
+                int(tunnels)
+            )
+        };
+        out.push(Action {
+            title: "Drop unsolicited GRE (IP protocol 47)".into(),
+            text: format!(
+                "{} of {} packets were GRE. Mirai GRE floods need no answer and -j DROP is the right reaction: do not reply or \
+                 reject (that would only add traffic). {safe}",
+                int(gre_total),
+                int(t.packets)
+            ),
+            commands: vec![
+                ("iptables", "iptables -A INPUT -p gre -j DROP\nip6tables -A INPUT -p gre -j DROP".into()),
+                ("nftables", "nft add rule inet filter input meta l4proto gre drop".into()),
+                ("Cisco ACL", "access-list 147 deny gre any any\naccess-list 147 permit ip any any".into()),
+            ],
+        });
+    }
+    let bad: Vec<&SourceLine> = e
+        .top
+        .iter()
+        .filter(|s| s.classes.iter().any(|c| c.starts_with("mirai")))
+        .take(5)
+        .collect();
+    if !bad.is_empty() {
+        let list: Vec<String> = bad.iter().map(|s| s.addr.to_string()).collect();
+        let (v4, v6): (Vec<&String>, Vec<&String>) = list.iter().partition(|a| !a.contains(':'));
+        let mut ipt = String::new();
+        for a in &v4 {
+            let _ = writeln!(ipt, "iptables -A INPUT -s {a} -j DROP");
+        }
+        for a in &v6 {
+            let _ = writeln!(ipt, "ip6tables -A INPUT -s {a} -j DROP");
+        }
+        let mut acl = String::new();
+        for a in &v4 {
+            let _ = writeln!(acl, "access-list 148 deny ip host {a} any");
+        }
+        acl.push_str("access-list 148 permit ip any any");
+        out.push(Action {
+            title: "Report the infected devices".into(),
+            text: format!(
+                "The heaviest Mirai sources ({}) are infected devices (often IP cameras and DVRs). Tell their networks' abuse \
+                 contacts (whois); blocking them individually adds little once GRE is dropped.",
+                list.join(", ")
+            ),
+            commands: vec![
+                ("iptables", ipt.trim_end().to_string()),
+                ("nftables", format!("nft add element inet filter blocked {{ {} }}", list.join(", "))),
+                ("Cisco ACL", acl),
+            ],
+        });
+    }
+    if t.class(Class::Backscatter).packets > 0 {
+        out.push(Action {
+            title: "Backscatter: nothing to block".into(),
+            text: "Backscatter is the echo of someone else's attack with forged sources from your space. It stops when that attack \
+                   stops; dropping it is harmless, answering it is not needed."
+                .into(),
+            commands: Vec::new(),
+        });
+    }
+    let scans: u64 = [
+        Class::MiraiScan,
+        Class::Zmap,
+        Class::Masscan,
+        Class::ScanTcp,
+        Class::ScanUdp,
+    ]
+    .iter()
+    .map(|c| t.class(*c).packets)
+    .sum();
+    if scans > 0 {
+        let mut ports: Vec<(String, u64)> = Vec::new();
+        for c in [Class::MiraiScan, Class::Masscan, Class::ScanTcp] {
+            for (p, n) in top_ports(t, c, 5) {
+                ports.push((format!("{p}/TCP"), n));
+            }
+        }
+        for (p, n) in top_ports(t, Class::ScanUdp, 5) {
+            ports.push((format!("{p}/UDP"), n));
+        }
+        ports.sort_by_key(|x| std::cmp::Reverse(x.1));
+        ports.dedup_by(|a, b| a.0 == b.0);
+        let list: Vec<String> = ports.iter().take(6).map(|p| p.0.clone()).collect();
+        out.push(Action {
+            title: "Scans: keep the probed services closed".into(),
+            text: format!("{} scan packets. Make sure the most probed services are not reachable from the Internet: {}.", int(scans), list.join(", ")),
+            commands: Vec::new(),
+        });
+    }
+    out
+}
+
+impl Explained {
+    pub fn text(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "noisefloor explain: {}, {}, {}",
+            count(self.packets, "packet"),
+            count(self.bytes, "byte"),
+            count(self.inputs.files.len() as u64, "input")
+        );
+        if let (Some(a), Some(b)) = (self.first_ns, self.last_ns) {
+            let _ = writeln!(
+                s,
+                "Time span: {} .. {} UTC, {} per day on average over {}",
+                time(a),
+                time(b),
+                count(self.packets_per_day().round() as u64, "packet"),
+                count(self.per_day.len() as u64, "calendar day")
+            );
+        }
+        let _ = writeln!(
+            s,
+            "Unique sources: {}{}",
+            approx(self.sources, self.sources_exact),
+            if self.sources_exact {
+                ""
+            } else {
+                " (estimated)"
+            }
+        );
+        if self.per_day.len() > 1 {
+            s.push_str("Packets per day:");
+            for (d, n) in self.per_day.iter().take(31) {
+                let _ = write!(s, " {d} {}", int(*n));
+                s.push(';');
+            }
+            s.push('\n');
+        }
+        s.push_str("\nWhat arrived (protocol/port, TSUBAME notation)\n");
+        for (i, (k, n)) in self.keys.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "  {:>2}. {:<14} {:>14}  {:>5.1}%",
+                i + 1,
+                k,
+                int(*n),
+                pct(*n, self.packets)
+            );
+        }
+        s.push_str("\nWhy: one verdict per class\n");
+        for c in &self.classes {
+            let _ = writeln!(
+                s,
+                "\n  {} — {} ({:.1}%), {} {}",
+                c.class.name(),
+                count(c.packets, "packet"),
+                pct(c.packets, self.packets),
+                approx(c.sources, c.sources_exact),
+                if c.sources == 1 { "source" } else { "sources" }
+            );
+            let _ = writeln!(s, "    evidence: {}", c.evidence);
+            let _ = writeln!(s, "    verdict:  {}", c.verdict);
+        }
+        if let Some(f) = &self.flood {
+            s.push_str("\nMirai GRE floods in detail\n");
+            let ranges = |r: &[f64; 4]| {
+                RANGE_NAMES
+                    .iter()
+                    .zip(r)
+                    .map(|(n, p)| format!("{p:.1}% in {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let _ = writeln!(
+                s,
+                "  inner sources:       ~{} distinct; {}",
+                int(f.inner_src),
+                ranges(&f.inner_src_ranges)
+            );
+            let _ = writeln!(
+                s,
+                "  inner destinations:  ~{} distinct; {}",
+                int(f.inner_dst),
+                ranges(&f.inner_dst_ranges)
+            );
+            let _ = writeln!(
+                s,
+                "  inner dest. ports:   {} distinct (random: Mirai fills them in)",
+                int(f.inner_dports)
+            );
+            let sizes: Vec<String> = f
+                .payload_sizes
+                .iter()
+                .map(|(b, n)| format!("{b} B {:.1}%", pct(*n, f.packets)))
+                .collect();
+            let _ = writeln!(s, "  UDP payload sizes:   {}", sizes.join(", "));
+            let ttls: Vec<String> = f
+                .ttl_top
+                .iter()
+                .map(|(t, n)| format!("{t} ({:.1}%)", pct(*n, f.packets)))
+                .collect();
+            let _ = writeln!(
+                s,
+                "  outer TTL:           {}..{}, most common {}",
+                f.ttl_min,
+                f.ttl_max,
+                ttls.join(", ")
+            );
+            let _ = write!(
+                s,
+                "  flood targets:       {} outer destination(s)",
+                int(f.targets)
+            );
+            if let Some((net, len)) = f.target_prefix
+                && f.targets > 1
+            {
+                let _ = write!(s, " within {net}/{len}");
+            }
+            s.push('\n');
+            for (a, n) in &f.top_targets {
+                let _ = writeln!(
+                    s,
+                    "    {a:<40} {:>12}  {:>5.1}%",
+                    int(*n),
+                    pct(*n, f.packets)
+                );
+            }
+            let _ = writeln!(
+                s,
+                "  bots by byte order:  {} little-endian, {} big-endian, {} fixed ID",
+                int(f.variants[0]),
+                int(f.variants[1]),
+                int(f.variants[2])
+            );
+        }
+        if !self.top.is_empty() {
+            s.push_str("\nTop sources\n");
+            let _ = writeln!(
+                s,
+                "  {:<40} {:>12}  {:<19}  {:<19}  classes",
+                "source", "packets", "first seen (UTC)", "last seen (UTC)"
+            );
+            for t in &self.top {
+                let _ = writeln!(
+                    s,
+                    "  {:<40} {:>12}  {:<19}  {:<19}  {}",
+                    t.addr.to_string(),
+                    int(t.packets),
+                    time(t.first_ns),
+                    time(t.last_ns),
+                    t.classes.join(", ")
+                );
+            }
+            if self.top_dropped_at_most > 0 {
+                let _ = writeln!(
+                    s,
+                    "  (bounded table: counts may be low by at most {} packets)",
+                    int(self.top_dropped_at_most)
+                );
+            }
+        }
+        if !self.actions.is_empty() {
+            s.push_str("\nWhat to do\n");
+            for a in &self.actions {
+                let _ = writeln!(s, "\n  * {}\n    {}", a.title, a.text);
+                for (syntax, cmd) in &a.commands {
+                    let _ = writeln!(s, "    {syntax}:");
+                    for l in cmd.lines() {
+                        let _ = writeln!(s, "      {l}");
+                    }
+                }
+            }
+        }
+        for err in &self.inputs.errors {
+            let _ = writeln!(s, "\nerror: {err}");
+        }
+        s
+    }
+
+    pub fn markdown(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "# noisefloor explain\n");
+        let _ = writeln!(
+            s,
+            "- Packets: {} ({} bytes) from {} input(s)",
+            int(self.packets),
+            int(self.bytes),
+            self.inputs.files.len()
+        );
+        if let (Some(a), Some(b)) = (self.first_ns, self.last_ns) {
+            let _ = writeln!(
+                s,
+                "- Time span: {} .. {} UTC ({:.1} days), {} packets per day",
+                time(a),
+                time(b),
+                self.days(),
+                int(self.packets_per_day() as u64)
+            );
+        }
+        let _ = writeln!(
+            s,
+            "- Unique sources: {}\n",
+            approx(self.sources, self.sources_exact)
+        );
+        s.push_str(
+            "## What arrived\n\n| rank | protocol/port | packets | share |\n|---|---|---|---|\n",
+        );
+        for (i, (k, n)) in self.keys.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "| {} | {k} | {} | {:.1}% |",
+                i + 1,
+                int(*n),
+                pct(*n, self.packets)
+            );
+        }
+        s.push_str("\n## Why\n\n| class | packets | share | sources |\n|---|---|---|---|\n");
+        for c in &self.classes {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {:.1}% | {} |",
+                c.class.name(),
+                int(c.packets),
+                pct(c.packets, self.packets),
+                approx(c.sources, c.sources_exact)
+            );
+        }
+        for c in &self.classes {
+            let _ = writeln!(
+                s,
+                "\n### {}\n\n{}\n\nEvidence: {}",
+                c.class.name(),
+                c.verdict,
+                c.evidence
+            );
+        }
+        if let Some(f) = &self.flood {
+            s.push_str("\n## Mirai GRE floods in detail\n\n");
+            let _ = writeln!(
+                s,
+                "- Inner sources: ~{} distinct; inner destinations ~{}; inner destination ports {}",
+                int(f.inner_src),
+                int(f.inner_dst),
+                int(f.inner_dports)
+            );
+            for (i, n) in RANGE_NAMES.iter().enumerate() {
+                let _ = writeln!(
+                    s,
+                    "- Inner addresses in {n}: sources {:.1}%, destinations {:.1}%",
+                    f.inner_src_ranges[i], f.inner_dst_ranges[i]
+                );
+            }
+            let sizes: Vec<String> = f
+                .payload_sizes
+                .iter()
+                .map(|(b, n)| format!("{b} B {:.1}%", pct(*n, f.packets)))
+                .collect();
+            let _ = writeln!(s, "- UDP payload sizes: {}", sizes.join(", "));
+            let _ = writeln!(s, "- Outer TTL {}..{}", f.ttl_min, f.ttl_max);
+            let _ = writeln!(
+                s,
+                "- Flood targets: {}{}",
+                int(f.targets),
+                f.target_prefix
+                    .filter(|_| f.targets > 1)
+                    .map(|(n, l)| format!(" within {n}/{l}"))
+                    .unwrap_or_default()
+            );
+        }
+        if !self.top.is_empty() {
+            s.push_str("\n## Top sources\n\n| source | packets | first seen (UTC) | last seen (UTC) | classes |\n|---|---|---|---|---|\n");
+            for t in &self.top {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {} | {} |",
+                    t.addr,
+                    int(t.packets),
+                    time(t.first_ns),
+                    time(t.last_ns),
+                    t.classes.join(", ")
+                );
+            }
+        }
+        if !self.actions.is_empty() {
+            s.push_str("\n## What to do\n");
+            for a in &self.actions {
+                let _ = writeln!(s, "\n### {}\n\n{}", a.title, a.text);
+                for (syntax, cmd) in &a.commands {
+                    let _ = writeln!(s, "\n{syntax}:\n\n```\n{cmd}\n```");
+                }
+            }
+        }
+        for err in &self.inputs.errors {
+            let _ = writeln!(s, "\n> error: {err}");
+        }
+        s
+    }
+
+    /// JSON, schema in docs/explain-json.md.
+    pub fn json(&self) -> String {
+        let mut s = String::from("{\"inputs\":[");
+        for (i, f) in self.inputs.files.iter().enumerate() {
+            if i > 0 {
+                s.push(',');
+            }
+            json_str(&mut s, f);
+        }
+        s.push_str("],\"errors\":[");
+        for (i, e) in self.inputs.errors.iter().enumerate() {
+            if i > 0 {
+                s.push(',');
+            }
+            json_str(&mut s, e);
+        }
+        let _ = write!(
+            s,
+            "],\"packets\":{},\"bytes\":{},",
+            self.packets, self.bytes
+        );
+        match (self.first_ns, self.last_ns) {
+            (Some(a), Some(b)) => {
+                s.push_str("\"first\":");
+                json_str(&mut s, &time(a));
+                s.push_str(",\"last\":");
+                json_str(&mut s, &time(b));
+                let _ = write!(
+                    s,
+                    ",\"days\":{:.3},\"packets_per_day\":{:.0},",
+                    self.days(),
+                    self.packets_per_day()
+                );
+            }
+            _ => s.push_str("\"first\":null,\"last\":null,"),
+        }
+        let _ = write!(
+            s,
+            "\"unique_sources\":{},\"unique_sources_exact\":{},\"per_day\":{{",
+            self.sources, self.sources_exact
+        );
+        for (i, (d, n)) in self.per_day.iter().enumerate() {
+            let _ = write!(s, "{}\"{d}\":{n}", if i > 0 { "," } else { "" });
+        }
+        s.push_str("},\"protocols\":[");
+        for (i, (k, n)) in self.keys.iter().enumerate() {
+            let _ = write!(s, "{}{{\"key\":", if i > 0 { "," } else { "" });
+            json_str(&mut s, k);
+            let _ = write!(
+                s,
+                ",\"packets\":{n},\"share\":{:.4}}}",
+                pct(*n, self.packets) / 100.0
+            );
+        }
+        s.push_str("],\"classes\":[");
+        for (i, c) in self.classes.iter().enumerate() {
+            let _ = write!(s, "{}{{\"class\":", if i > 0 { "," } else { "" });
+            json_str(&mut s, c.class.name());
+            let _ = write!(
+                s,
+                ",\"packets\":{},\"share\":{:.4},\"sources\":{},\"sources_exact\":{},\"evidence\":",
+                c.packets,
+                pct(c.packets, self.packets) / 100.0,
+                c.sources,
+                c.sources_exact
+            );
+            json_str(&mut s, &c.evidence);
+            s.push_str(",\"verdict\":");
+            json_str(&mut s, &c.verdict);
+            s.push('}');
+        }
+        s.push_str("],\"gre_flood\":");
+        match &self.flood {
+            None => s.push_str("null"),
+            Some(f) => {
+                let _ = write!(
+                    s,
+                    "{{\"packets\":{},\"inner_sources\":{},\"inner_destinations\":{},\"inner_dest_ports\":{},",
+                    f.packets, f.inner_src, f.inner_dst, f.inner_dports
+                );
+                for (name, r) in [
+                    ("inner_source_shares", &f.inner_src_ranges),
+                    ("inner_destination_shares", &f.inner_dst_ranges),
+                ] {
+                    let _ = write!(s, "\"{name}\":{{");
+                    for (i, n) in RANGE_NAMES.iter().enumerate() {
+                        let _ = write!(
+                            s,
+                            "{}\"{n}\":{:.4}",
+                            if i > 0 { "," } else { "" },
+                            r[i] / 100.0
+                        );
+                    }
+                    s.push_str("},");
+                }
+                s.push_str("\"payload_sizes\":{");
+                for (i, (b, n)) in f.payload_sizes.iter().enumerate() {
+                    let _ = write!(s, "{}\"{b}\":{n}", if i > 0 { "," } else { "" });
+                }
+                let _ = write!(
+                    s,
+                    "}},\"outer_ttl_min\":{},\"outer_ttl_max\":{},\"targets\":{},\"target_prefix\":",
+                    f.ttl_min, f.ttl_max, f.targets
+                );
+                match f.target_prefix {
+                    Some((n, l)) => json_str(&mut s, &format!("{n}/{l}")),
+                    None => s.push_str("null"),
+                }
+                s.push_str(",\"top_targets\":[");
+                for (i, (a, n)) in f.top_targets.iter().enumerate() {
+                    let _ = write!(
+                        s,
+                        "{}{{\"address\":\"{a}\",\"packets\":{n}}}",
+                        if i > 0 { "," } else { "" }
+                    );
+                }
+                let _ = write!(
+                    s,
+                    "],\"little_endian\":{},\"big_endian\":{},\"fixed_id\":{}}}",
+                    f.variants[0], f.variants[1], f.variants[2]
+                );
+            }
+        }
+        s.push_str(",\"top_sources\":[");
+        for (i, t) in self.top.iter().enumerate() {
+            let _ = write!(
+                s,
+                "{}{{\"address\":\"{}\",\"packets\":{},\"first\":",
+                if i > 0 { "," } else { "" },
+                t.addr,
+                t.packets
+            );
+            json_str(&mut s, &time(t.first_ns));
+            s.push_str(",\"last\":");
+            json_str(&mut s, &time(t.last_ns));
+            s.push_str(",\"classes\":[");
+            for (j, c) in t.classes.iter().enumerate() {
+                if j > 0 {
+                    s.push(',');
+                }
+                json_str(&mut s, c);
+            }
+            s.push_str("]}");
+        }
+        let _ = write!(
+            s,
+            "],\"top_sources_undercount_at_most\":{},\"actions\":[",
+            self.top_dropped_at_most
+        );
+        for (i, a) in self.actions.iter().enumerate() {
+            s.push_str(if i > 0 { ",{\"title\":" } else { "{\"title\":" });
+            json_str(&mut s, &a.title);
+            s.push_str(",\"text\":");
+            json_str(&mut s, &a.text);
+            s.push_str(",\"commands\":{");
+            for (j, (syntax, cmd)) in a.commands.iter().enumerate() {
+                if j > 0 {
+                    s.push(',');
+                }
+                json_str(&mut s, syntax);
+                s.push(':');
+                json_str(&mut s, cmd);
+            }
+            s.push_str("}}");
+        }
+        s.push_str("]}");
+        s
+    }
+}

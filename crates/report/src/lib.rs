@@ -1,0 +1,12 @@
+//! Reports over classified traffic. `Triage` accumulates what `noisefloor explain` needs
+//! per packet in bounded memory (exact distinct sets up to a limit, then sketches; a
+//! bounded heavy-hitter table for sources) and merges across threads; `Explained` turns it
+//! into the report, rendered as text, Markdown or JSON from one model.
+
+pub mod distinct;
+pub mod explain;
+pub mod top;
+pub mod triage;
+
+pub use explain::{Explained, Inputs};
+pub use triage::{Limits, Triage};

@@ -1,0 +1,395 @@
+//! What `explain` accumulates per packet. Cheap per packet, bounded in memory, and
+//! mergeable, so each decode thread keeps its own and they are merged at the end.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use noisefloor_classify::{Class, Evidence, MiraiVariant, Verdict};
+use noisefloor_wire::{Dissection, IpRef, Layer, Proto};
+
+use crate::distinct::Distinct;
+use crate::top::Top;
+
+/// Limits that keep memory bounded on any input.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Addresses counted exactly per distinct-set before switching to a sketch. Small enough
+    /// to stay in cache: with spoofed or random sources every insert would miss otherwise.
+    pub exact_distinct: u64,
+    /// Sources (and victims) tracked for the top lists; cache-sized for the same reason.
+    pub top_sources: usize,
+    /// Seed of the distinct-count hashes (the same for every thread of a run).
+    pub seed: u64,
+}
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            exact_distinct: 65_536,
+            top_sources: 2_048,
+            seed: crate::distinct::run_seed(),
+        }
+    }
+}
+
+/// A protocol/port key in TSUBAME's notation: `GRE`, `23/TCP`, `123/UDP`, `ICMP`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PortKey {
+    pub proto: u8,
+    pub port: u16,
+}
+impl PortKey {
+    pub fn label(&self) -> String {
+        match self.proto {
+            6 => format!("{}/TCP", self.port),
+            17 => format!("{}/UDP", self.port),
+            132 => format!("{}/SCTP", self.port),
+            1 => "ICMP".into(),
+            58 => "ICMPv6".into(),
+            47 => "GRE".into(),
+            4 => "IPIP".into(),
+            41 => "IPv6-in-IPv4".into(),
+            50 => "ESP".into(),
+            p => format!("proto {p}"),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ClassStats {
+    pub packets: u64,
+    pub bytes: u64,
+    pub sources: Distinct,
+    pub first_ns: i64,
+    pub last_ns: i64,
+    /// The first packet's evidence, as an example.
+    pub example: Option<Verdict>,
+    /// Mirai variants: little-endian, big-endian, fixed ID.
+    pub variants: [u64; 3],
+    /// Packets per tag bit.
+    pub tags: [u64; 16],
+    /// gre-other reasons, backscatter kinds.
+    pub reasons: BTreeMap<&'static str, u64>,
+    /// Destination ports or services (scans).
+    pub ports: hashbrown::HashMap<u16, u64, foldhash::fast::RandomState>,
+    /// Backscatter: the inferred victims.
+    pub victims: Top,
+}
+
+impl ClassStats {
+    fn new(l: &Limits) -> Self {
+        ClassStats {
+            packets: 0,
+            bytes: 0,
+            sources: Distinct::new(l.exact_distinct, l.seed),
+            first_ns: i64::MAX,
+            last_ns: i64::MIN,
+            example: None,
+            variants: [0; 3],
+            tags: [0; 16],
+            reasons: BTreeMap::new(),
+            ports: hashbrown::HashMap::with_hasher(foldhash::fast::RandomState::default()),
+            victims: Top::new(l.top_sources / 4),
+        }
+    }
+    fn merge(&mut self, o: &ClassStats) {
+        self.packets += o.packets;
+        self.bytes += o.bytes;
+        self.sources.merge(&o.sources);
+        self.first_ns = self.first_ns.min(o.first_ns);
+        self.last_ns = self.last_ns.max(o.last_ns);
+        if self.example.is_none() {
+            self.example = o.example;
+        }
+        for i in 0..3 {
+            self.variants[i] += o.variants[i];
+        }
+        for i in 0..16 {
+            self.tags[i] += o.tags[i];
+        }
+        for (k, v) in &o.reasons {
+            *self.reasons.entry(k).or_default() += v;
+        }
+        for (k, v) in &o.ports {
+            *self.ports.entry(*k).or_default() += v;
+        }
+        self.victims.merge(&o.victims);
+    }
+}
+
+/// Details of Mirai GRE floods.
+#[derive(Clone, Debug)]
+pub struct Flood {
+    pub packets: u64,
+    pub inner_src: Distinct,
+    pub inner_dst: Distinct,
+    /// Inner sources in 0/8, 127/8, 224/4, 240/4.
+    pub inner_src_ranges: [u64; 4],
+    pub inner_dst_ranges: [u64; 4],
+    /// Inner destination ports seen (a 65,536-bit set).
+    pub inner_dports: Box<[u64; 1024]>,
+    pub payload_sizes: BTreeMap<u16, u64>,
+    pub outer_ttl: [u64; 256],
+    /// Outer destinations: the flood targets.
+    pub targets: Top,
+    pub target_count: Distinct,
+    pub target_min: u32,
+    pub target_max: u32,
+}
+
+impl Flood {
+    fn new(l: &Limits) -> Self {
+        Flood {
+            packets: 0,
+            inner_src: Distinct::new(0, l.seed),
+            inner_dst: Distinct::new(0, l.seed),
+            inner_src_ranges: [0; 4],
+            inner_dst_ranges: [0; 4],
+            inner_dports: Box::new([0; 1024]),
+            payload_sizes: BTreeMap::new(),
+            outer_ttl: [0; 256],
+            targets: Top::new(l.top_sources / 4),
+            target_count: Distinct::new(l.exact_distinct, l.seed),
+            target_min: u32::MAX,
+            target_max: 0,
+        }
+    }
+    fn merge(&mut self, o: &Flood) {
+        self.packets += o.packets;
+        self.inner_src.merge(&o.inner_src);
+        self.inner_dst.merge(&o.inner_dst);
+        for i in 0..4 {
+            self.inner_src_ranges[i] += o.inner_src_ranges[i];
+            self.inner_dst_ranges[i] += o.inner_dst_ranges[i];
+        }
+        for (a, b) in self.inner_dports.iter_mut().zip(o.inner_dports.iter()) {
+            *a |= b;
+        }
+        for (k, v) in &o.payload_sizes {
+            *self.payload_sizes.entry(*k).or_default() += v;
+        }
+        for i in 0..256 {
+            self.outer_ttl[i] += o.outer_ttl[i];
+        }
+        self.targets.merge(&o.targets);
+        self.target_count.merge(&o.target_count);
+        self.target_min = self.target_min.min(o.target_min);
+        self.target_max = self.target_max.max(o.target_max);
+    }
+}
+
+fn range_index(a: [u8; 4]) -> Option<usize> {
+    match a[0] {
+        0 => Some(0),
+        127 => Some(1),
+        224..=239 => Some(2),
+        240..=255 => Some(3),
+        _ => None,
+    }
+}
+
+/// Everything `explain` reports, accumulated packet by packet.
+#[derive(Clone, Debug)]
+pub struct Triage {
+    pub limits: Limits,
+    pub packets: u64,
+    pub bytes: u64,
+    pub first_ns: i64,
+    pub last_ns: i64,
+    /// Packets per UTC day (days since the epoch).
+    pub per_day: BTreeMap<i64, u64>,
+    day_cache: (i64, u64),
+    pub sources: Distinct,
+    pub keys: hashbrown::HashMap<PortKey, u64, foldhash::fast::RandomState>,
+    pub classes: Vec<ClassStats>,
+    pub flood: Flood,
+    pub top: Top,
+    /// Packets without an IP header (not attributed to any source).
+    pub non_ip: u64,
+}
+
+impl Triage {
+    pub fn new(limits: Limits) -> Self {
+        Triage {
+            limits,
+            packets: 0,
+            bytes: 0,
+            first_ns: i64::MAX,
+            last_ns: i64::MIN,
+            per_day: BTreeMap::new(),
+            day_cache: (i64::MIN, 0),
+            sources: Distinct::new(limits.exact_distinct, limits.seed),
+            keys: hashbrown::HashMap::with_hasher(foldhash::fast::RandomState::default()),
+            classes: Class::ALL
+                .iter()
+                .map(|_| ClassStats::new(&limits))
+                .collect(),
+            flood: Flood::new(&limits),
+            top: Top::new(limits.top_sources),
+            non_ip: 0,
+        }
+    }
+
+    /// Adds one packet: its time, length on the wire, decoding and verdict.
+    pub fn add(&mut self, ts_ns: i64, len: u32, d: &Dissection, v: &Verdict) {
+        self.packets += 1;
+        self.bytes += len as u64;
+        self.first_ns = self.first_ns.min(ts_ns);
+        self.last_ns = self.last_ns.max(ts_ns);
+        let day = ts_ns.div_euclid(86_400_000_000_000);
+        if day == self.day_cache.0 {
+            self.day_cache.1 += 1;
+        } else {
+            self.flush_day();
+            self.day_cache = (day, 1);
+        }
+        let c = &mut self.classes[v.class.index()];
+        c.packets += 1;
+        c.bytes += len as u64;
+        c.first_ns = c.first_ns.min(ts_ns);
+        c.last_ns = c.last_ns.max(ts_ns);
+        if c.example.is_none() {
+            c.example = Some(*v);
+        }
+        let mut bits = v.tags.0;
+        while bits != 0 {
+            let b = bits.trailing_zeros() as usize;
+            if b < 16 {
+                c.tags[b] += 1;
+            }
+            bits &= bits - 1;
+        }
+        let Some(outer) = d.outer_ip() else {
+            self.non_ip += 1;
+            return;
+        };
+        let src = outer.src();
+        match src {
+            IpAddr::V4(a) => {
+                let a = u32::from(a);
+                self.sources.add_v4(a);
+                c.sources.add_v4(a);
+            }
+            IpAddr::V6(a) => {
+                self.sources.add_v6(u128::from(a));
+                c.sources.add_v6(u128::from(a));
+            }
+        }
+        self.top.add(src, ts_ns, len as u64, 1 << v.class.index());
+        // TSUBAME's key: the outer protocol, and for TCP/UDP the destination port.
+        let proto = outer.protocol();
+        let port = if matches!(proto, 6 | 17 | 132) {
+            let oi = (0..d.main_layers().len())
+                .find(|&i| d.proto_at(i).is_some_and(Proto::is_ip))
+                .unwrap_or(0);
+            match d.main_layers().get(oi + 1) {
+                Some(Layer::Tcp(t)) => t.dst_port(),
+                Some(Layer::Udp(u)) => u.dst_port(),
+                Some(Layer::Sctp(s)) => s.dst_port(),
+                _ => 0,
+            }
+        } else {
+            0
+        };
+        *self.keys.entry(PortKey { proto, port }).or_default() += 1;
+        match v.evidence {
+            Evidence::MiraiGre {
+                variant,
+                payload_len,
+                ..
+            } => {
+                c.variants[match variant {
+                    MiraiVariant::LittleEndian => 0,
+                    MiraiVariant::BigEndian => 1,
+                    MiraiVariant::FixedId => 2,
+                }] += 1;
+                self.add_flood(d, outer, payload_len, ts_ns, len);
+            }
+            Evidence::GreOther { reason } => *c.reasons.entry(reason.name()).or_default() += 1,
+            Evidence::Backscatter { kind, victim, .. } => {
+                *c.reasons.entry(kind.name()).or_default() += 1;
+                c.victims
+                    .add(victim, ts_ns, len as u64, 1 << v.class.index());
+            }
+            Evidence::Scan { port, .. }
+            | Evidence::MiraiScan { dport: port, .. }
+            | Evidence::Masscan { dport: port, .. } => {
+                *c.ports.entry(port).or_default() += 1;
+            }
+            _ => {}
+        }
+    }
+
+    fn add_flood(&mut self, d: &Dissection, outer: IpRef, payload_len: u16, ts_ns: i64, len: u32) {
+        let f = &mut self.flood;
+        f.packets += 1;
+        if let IpRef::V4(o) = outer {
+            f.outer_ttl[o.ttl() as usize] += 1;
+            let t = u32::from_be_bytes(o.dst());
+            f.target_count.add_v4(t);
+            f.target_min = f.target_min.min(t);
+            f.target_max = f.target_max.max(t);
+            f.targets.add(IpAddr::from(o.dst()), ts_ns, len as u64, 1);
+        }
+        *f.payload_sizes.entry(payload_len).or_default() += 1;
+        if let Some(IpRef::V4(inner)) = d.inner_ip() {
+            f.inner_src.add_v4(u32::from_be_bytes(inner.src()));
+            f.inner_dst.add_v4(u32::from_be_bytes(inner.dst()));
+            if let Some(i) = range_index(inner.src()) {
+                f.inner_src_ranges[i] += 1;
+            }
+            if let Some(i) = range_index(inner.dst()) {
+                f.inner_dst_ranges[i] += 1;
+            }
+        }
+        if let Some(Layer::Udp(u)) = d.transport() {
+            let p = u.dst_port() as usize;
+            f.inner_dports[p / 64] |= 1 << (p % 64);
+        }
+    }
+
+    fn flush_day(&mut self) {
+        if self.day_cache.1 > 0 {
+            *self.per_day.entry(self.day_cache.0).or_default() += self.day_cache.1;
+            self.day_cache.1 = 0;
+        }
+    }
+
+    /// Folds another thread's triage into this one.
+    pub fn merge(&mut self, mut o: Triage) {
+        self.flush_day();
+        o.flush_day();
+        self.packets += o.packets;
+        self.bytes += o.bytes;
+        self.first_ns = self.first_ns.min(o.first_ns);
+        self.last_ns = self.last_ns.max(o.last_ns);
+        for (k, v) in o.per_day {
+            *self.per_day.entry(k).or_default() += v;
+        }
+        self.sources.merge(&o.sources);
+        for (k, v) in o.keys {
+            *self.keys.entry(k).or_default() += v;
+        }
+        for (a, b) in self.classes.iter_mut().zip(o.classes.iter()) {
+            a.merge(b);
+        }
+        self.flood.merge(&o.flood);
+        self.top.merge(&o.top);
+        self.non_ip += o.non_ip;
+    }
+
+    /// Call once after the last `add`/`merge`, before reading the results.
+    pub fn finish(&mut self) {
+        self.flush_day();
+    }
+
+    pub fn class(&self, c: Class) -> &ClassStats {
+        &self.classes[c.index()]
+    }
+
+    /// Protocol/port keys by packets, most first.
+    pub fn ranked_keys(&self) -> Vec<(PortKey, u64)> {
+        let mut v: Vec<(PortKey, u64)> = self.keys.iter().map(|(k, n)| (*k, *n)).collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        v
+    }
+}
