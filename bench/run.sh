@@ -28,16 +28,18 @@ mean() {
 }
 
 declare -a names cmds
-names+=("noisefloor dissect --count-only (all layers, 2 threads)"); cmds+=("./target/release/noisefloor dissect --count-only -q $file")
+names+=("noisefloor dissect --count-only --no-classes (decode all layers)"); cmds+=("./target/release/noisefloor dissect --count-only --no-classes -q $file")
+names+=("noisefloor dissect --count-only (decode + classify)"); cmds+=("./target/release/noisefloor dissect --count-only -q $file")
+names+=("noisefloor explain (decode + classify + aggregate + report)"); cmds+=("./target/release/noisefloor explain $file")
 if [ "${PEERS:-1}" = 1 ]; then
   command -v tcpdump > /dev/null && { names+=("tcpdump -r FILE -w /dev/null (read + write, no decode)"); cmds+=("tcpdump -r $file -w /dev/null"); }
   command -v tracestats > /dev/null && { names+=("tracestats (libtrace, counts by BPF filter)"); cmds+=("tracestats pcapfile:$file"); }
 fi
-printf '\n| tool | mean s | best s | M packets/s (mean) | noisefloor speed-up |\n|---|---|---|---|---|\n'
+printf '\n| tool | mean s | best s | M packets/s (mean) | time vs noisefloor decode-only |\n|---|---|---|---|---|\n'
 nf_mean=""
 for i in "${!names[@]}"; do
   read -r m b < <(mean "${cmds[$i]}" "$runs")
-  [ -z "$nf_mean" ] && nf_mean=$m
+  [ -z "$nf_mean" ] && nf_mean=$m # speed-ups are relative to decode-only
   python3 -c "m=$m; b=$b; n=$packets; nf=$nf_mean; print(f'| ${names[$i]} | {m:.3f} | {b:.3f} | {n/m/1e6:.1f} | {m/nf:.1f}x |')"
 done
 if [ "${PEERS:-1}" = 1 ] && command -v tshark > /dev/null; then
@@ -48,4 +50,5 @@ if [ "${PEERS:-1}" = 1 ] && command -v tshark > /dev/null; then
   python3 -c "m=$end-$start; n=$packets; nf=$nf_mean; print(f'| tshark -r FILE -T fields -e ip.proto (1 run) | {m:.3f} | {m:.3f} | {n/m/1e6:.2f} | {m/nf:.0f}x |')"
 fi
 # Memory must not grow with the input: max RSS on this file.
-/usr/bin/time -f "noisefloor max RSS: %M KB" ./target/release/noisefloor dissect --count-only -q "$file" 2>&1 | tail -1
+/usr/bin/time -f "noisefloor dissect --count-only max RSS: %M KB" ./target/release/noisefloor dissect --count-only -q "$file" 2>&1 | tail -1
+/usr/bin/time -f "noisefloor explain max RSS: %M KB" ./target/release/noisefloor explain "$file" 2>&1 > /dev/null | tail -1

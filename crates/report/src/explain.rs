@@ -189,6 +189,7 @@ fn verdict(t: &Triage, c: Class) -> String {
                 .collect();
             let kinds: Vec<String> = s
                 .reasons
+                .sorted()
                 .iter()
                 .map(|(k, v)| format!("{} {k}", int(*v)))
                 .collect();
@@ -224,6 +225,7 @@ fn verdict(t: &Triage, c: Class) -> String {
         Class::GreOther => {
             let reasons: Vec<String> = s
                 .reasons
+                .sorted()
                 .iter()
                 .map(|(k, v)| format!("{} {k}", int(*v)))
                 .collect();
@@ -342,7 +344,7 @@ impl Explained {
             ttl.truncate(5);
             let mut sizes: Vec<(u16, u64)> =
                 f.payload_sizes.iter().map(|(k, v)| (*k, *v)).collect();
-            sizes.sort_by_key(|x| std::cmp::Reverse(x.1));
+            sizes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
             sizes.truncate(5);
             let variants =
                 [Class::MiraiGreIp, Class::MiraiGreEth]
@@ -434,7 +436,7 @@ fn actions(t: &Triage, e: &Explained) -> Vec<Action> {
     if gre_total > 0 {
         let tunnels = ["pptp", "erspan", "keyed", "keepalive", "routed-tunnel"]
             .iter()
-            .map(|k| other_gre.reasons.get(k).copied().unwrap_or(0))
+            .map(|k| other_gre.reasons.get(k).unwrap_or(0))
             .sum::<u64>();
         let safe = if tunnels == 0 {
             "None of the GRE seen here looks like a tunnel (no PPTP, ERSPAN, keyed or routed GRE), so dropping GRE is safe unless you \

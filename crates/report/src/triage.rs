@@ -67,8 +67,8 @@ pub struct ClassStats {
     pub variants: [u64; 3],
     /// Packets per tag bit.
     pub tags: [u64; 16],
-    /// gre-other reasons, backscatter kinds.
-    pub reasons: BTreeMap<&'static str, u64>,
+    /// gre-other reasons, backscatter kinds (a handful of fixed names).
+    pub reasons: Tally,
     /// Destination ports or services (scans).
     pub ports: hashbrown::HashMap<u16, u64, foldhash::fast::RandomState>,
     /// Backscatter: the inferred victims.
@@ -86,7 +86,7 @@ impl ClassStats {
             example: None,
             variants: [0; 3],
             tags: [0; 16],
-            reasons: BTreeMap::new(),
+            reasons: Tally::default(),
             ports: hashbrown::HashMap::with_hasher(foldhash::fast::RandomState::default()),
             victims: Top::new(l.top_sources / 4),
         }
@@ -106,13 +106,35 @@ impl ClassStats {
         for i in 0..16 {
             self.tags[i] += o.tags[i];
         }
-        for (k, v) in &o.reasons {
-            *self.reasons.entry(k).or_default() += v;
+        for (k, v) in &o.reasons.0 {
+            self.reasons.add(k, *v);
         }
         for (k, v) in &o.ports {
             *self.ports.entry(*k).or_default() += v;
         }
         self.victims.merge(&o.victims);
+    }
+}
+
+/// Counts by a few fixed names, in first-seen order; cheaper per packet than a map.
+#[derive(Clone, Debug, Default)]
+pub struct Tally(pub Vec<(&'static str, u64)>);
+impl Tally {
+    #[inline]
+    pub fn add(&mut self, name: &'static str, n: u64) {
+        match self.0.iter_mut().find(|(k, _)| *k == name) {
+            Some((_, c)) => *c += n,
+            None => self.0.push((name, n)),
+        }
+    }
+    pub fn get(&self, name: &str) -> Option<u64> {
+        self.0.iter().find(|(k, _)| *k == name).map(|(_, c)| *c)
+    }
+    /// By name, for stable output.
+    pub fn sorted(&self) -> Vec<(&'static str, u64)> {
+        let mut v = self.0.clone();
+        v.sort();
+        v
     }
 }
 
@@ -127,7 +149,7 @@ pub struct Flood {
     pub inner_dst_ranges: [u64; 4],
     /// Inner destination ports seen (a 65,536-bit set).
     pub inner_dports: Box<[u64; 1024]>,
-    pub payload_sizes: BTreeMap<u16, u64>,
+    pub payload_sizes: hashbrown::HashMap<u16, u64, foldhash::fast::RandomState>,
     pub outer_ttl: [u64; 256],
     /// Outer destinations: the flood targets.
     pub targets: Top,
@@ -145,7 +167,7 @@ impl Flood {
             inner_src_ranges: [0; 4],
             inner_dst_ranges: [0; 4],
             inner_dports: Box::new([0; 1024]),
-            payload_sizes: BTreeMap::new(),
+            payload_sizes: hashbrown::HashMap::with_hasher(foldhash::fast::RandomState::default()),
             outer_ttl: [0; 256],
             targets: Top::new(l.top_sources / 4),
             target_count: Distinct::new(l.exact_distinct, l.seed),
@@ -304,9 +326,9 @@ impl Triage {
                 }] += 1;
                 self.add_flood(d, outer, payload_len, ts_ns, len);
             }
-            Evidence::GreOther { reason } => *c.reasons.entry(reason.name()).or_default() += 1,
+            Evidence::GreOther { reason } => c.reasons.add(reason.name(), 1),
             Evidence::Backscatter { kind, victim, .. } => {
-                *c.reasons.entry(kind.name()).or_default() += 1;
+                c.reasons.add(kind.name(), 1);
                 c.victims
                     .add(victim, ts_ns, len as u64, 1 << v.class.index());
             }
