@@ -221,7 +221,11 @@ pub struct Triage {
     pub per_day: BTreeMap<i64, u64>,
     day_cache: (i64, u64),
     pub sources: Distinct,
-    pub keys: hashbrown::HashMap<PortKey, u64, foldhash::fast::RandomState>,
+    /// Packets per protocol/port key: TCP and UDP ports in flat counters (no hashing on the
+    /// hot path), everything else in a small map.
+    tcp_ports: Box<[u32]>,
+    udp_ports: Box<[u32]>,
+    keys: hashbrown::HashMap<PortKey, u64, foldhash::fast::RandomState>,
     pub classes: Vec<ClassStats>,
     pub flood: Flood,
     pub top: Top,
@@ -240,6 +244,8 @@ impl Triage {
             per_day: BTreeMap::new(),
             day_cache: (i64::MIN, 0),
             sources: Distinct::new(limits.exact_distinct, limits.seed),
+            tcp_ports: vec![0u32; 65_536].into_boxed_slice(),
+            udp_ports: vec![0u32; 65_536].into_boxed_slice(),
             keys: hashbrown::HashMap::with_hasher(foldhash::fast::RandomState::default()),
             classes: Class::ALL
                 .iter()
@@ -312,7 +318,16 @@ impl Triage {
         } else {
             0
         };
-        *self.keys.entry(PortKey { proto, port }).or_default() += 1;
+        let flat = match proto {
+            6 => Some(&mut self.tcp_ports[port as usize]),
+            17 => Some(&mut self.udp_ports[port as usize]),
+            _ => None,
+        };
+        match flat {
+            Some(c) if *c < u32::MAX => *c += 1,
+            // A full counter spills into the map, so no count is ever lost.
+            _ => *self.keys.entry(PortKey { proto, port }).or_default() += 1,
+        }
         match v.evidence {
             Evidence::MiraiGre {
                 variant,
@@ -388,6 +403,25 @@ impl Triage {
             *self.per_day.entry(k).or_default() += v;
         }
         self.sources.merge(&o.sources);
+        for (proto, mine, theirs) in [
+            (6u8, &mut self.tcp_ports, &o.tcp_ports),
+            (17, &mut self.udp_ports, &o.udp_ports),
+        ] {
+            for (port, (a, b)) in mine.iter_mut().zip(theirs.iter()).enumerate() {
+                match a.checked_add(*b) {
+                    Some(sum) => *a = sum,
+                    None => {
+                        *self
+                            .keys
+                            .entry(PortKey {
+                                proto,
+                                port: port as u16,
+                            })
+                            .or_default() += *b as u64
+                    }
+                }
+            }
+        }
         for (k, v) in o.keys {
             *self.keys.entry(k).or_default() += v;
         }
@@ -410,7 +444,18 @@ impl Triage {
 
     /// Protocol/port keys by packets, most first.
     pub fn ranked_keys(&self) -> Vec<(PortKey, u64)> {
-        let mut v: Vec<(PortKey, u64)> = self.keys.iter().map(|(k, n)| (*k, *n)).collect();
+        let mut all: hashbrown::HashMap<PortKey, u64> =
+            self.keys.iter().map(|(k, n)| (*k, *n)).collect();
+        for (proto, counts) in [(6u8, &self.tcp_ports), (17, &self.udp_ports)] {
+            for (port, &n) in counts.iter().enumerate().filter(|(_, n)| **n > 0) {
+                *all.entry(PortKey {
+                    proto,
+                    port: port as u16,
+                })
+                .or_default() += n as u64;
+            }
+        }
+        let mut v: Vec<(PortKey, u64)> = all.into_iter().collect();
         v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         v
     }
