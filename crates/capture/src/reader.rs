@@ -372,26 +372,11 @@ impl CaptureReader {
         if self.done {
             return Ok(None);
         }
-        let r = match self.format {
-            Format::Pcap {
-                big_endian,
-                nanosecond,
-                modified,
-            } => self.next_pcap(big_endian, nanosecond, modified),
-            Format::Pcapng => self.next_pcapng(),
-        };
-        match r {
-            Ok(Some((pos, len, meta))) => {
-                self.stats.packets += 1;
-                self.stats.bytes += len as u64;
-                if meta.caplen < meta.origlen {
-                    self.stats.snaplen_truncated += 1;
-                }
-                Ok(Some(Record {
-                    data: &self.buf[pos..pos + len],
-                    ..meta
-                }))
-            }
+        match self.next_raw() {
+            Ok(Some((pos, len, meta))) => Ok(Some(Record {
+                data: &self.buf[pos..pos + len],
+                ..meta
+            })),
             Ok(None) => {
                 self.done = true;
                 Ok(None)
@@ -401,6 +386,27 @@ impl CaptureReader {
                 Err(e)
             }
         }
+    }
+
+    /// The next record of either format as (buffer position, length, record without data),
+    /// counted in the stats.
+    fn next_raw(&mut self) -> Result<Option<(usize, usize, Record<'static>)>, CaptureError> {
+        let r = match self.format {
+            Format::Pcap {
+                big_endian,
+                nanosecond,
+                modified,
+            } => self.next_pcap(big_endian, nanosecond, modified),
+            Format::Pcapng => self.next_pcapng(),
+        };
+        if let Ok(Some((_, len, meta))) = &r {
+            self.stats.packets += 1;
+            self.stats.bytes += *len as u64;
+            if meta.caplen < meta.origlen {
+                self.stats.snaplen_truncated += 1;
+            }
+        }
+        r
     }
 
     /// Cuts up to `max` records into `batch` without copying packet bytes: the reader's
@@ -419,21 +425,8 @@ impl CaptureReader {
             // the buffer can be handed over whole.
             self.refill = batch.records.is_empty();
             self.stalled = false;
-            let r = match self.format {
-                Format::Pcap {
-                    big_endian,
-                    nanosecond,
-                    modified,
-                } => self.next_pcap(big_endian, nanosecond, modified),
-                Format::Pcapng => self.next_pcapng(),
-            };
-            match r {
+            match self.next_raw() {
                 Ok(Some((pos, len, meta))) => {
-                    self.stats.packets += 1;
-                    self.stats.bytes += len as u64;
-                    if meta.caplen < meta.origlen {
-                        self.stats.snaplen_truncated += 1;
-                    }
                     batch.records.push(BatchRecord {
                         pos,
                         ts_ns: meta.ts_ns,

@@ -745,51 +745,10 @@ fn classify_l4(
             )
         }
         Layer::Icmp(i) => {
-            if i.icmp_type() == 0 {
-                return Verdict::new(
-                    Class::Backscatter,
-                    Evidence::Backscatter {
-                        kind: BackscatterKind::EchoReply,
-                        victim: outer.src(),
-                        victim_port: None,
-                    },
-                );
-            }
-            if i.is_error() {
-                return icmp_error(d, ctx, outer, i.icmp_type(), i.code(), tags);
-            }
-            if v4.is_some_and(|ip| ip.id() == 54321) {
-                return Verdict::new(Class::Zmap, Evidence::Zmap { ip_id: 54321 });
-            }
-            Verdict::new(
-                Class::ScanIcmp,
-                Evidence::Scan {
-                    port: 0,
-                    service: noisefloor_wire::transport::icmp_type_name(i.icmp_type()),
-                },
-            )
+            icmp_message(d, ctx, outer, tags, i.icmp_type(), i.code(), IcmpFamily::V4)
         }
         Layer::Icmpv6(i) => {
-            if i.icmp_type() == 129 {
-                return Verdict::new(
-                    Class::Backscatter,
-                    Evidence::Backscatter {
-                        kind: BackscatterKind::EchoReply,
-                        victim: outer.src(),
-                        victim_port: None,
-                    },
-                );
-            }
-            if i.is_error() {
-                return icmp_error(d, ctx, outer, i.icmp_type(), i.code(), tags);
-            }
-            Verdict::new(
-                Class::ScanIcmp,
-                Evidence::Scan {
-                    port: 0,
-                    service: noisefloor_wire::transport::icmpv6_type_name(i.icmp_type()),
-                },
-            )
+            icmp_message(d, ctx, outer, tags, i.icmp_type(), i.code(), IcmpFamily::V6)
         }
         Layer::Sctp(s) => Verdict::new(
             Class::Other,
@@ -817,6 +776,60 @@ fn classify_l4(
             },
         ),
     }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum IcmpFamily {
+    V4,
+    V6,
+}
+
+/// ICMP and ICMPv6 alike: echo replies and errors about the sensor's packets are
+/// backscatter; ZMap marks its IPv4 probes with ID 54321; the rest are probes.
+fn icmp_message(
+    d: &noisefloor_wire::Dissection,
+    ctx: &Context,
+    outer: IpRef,
+    tags: &mut Tags,
+    ty: u8,
+    code: u8,
+    family: IcmpFamily,
+) -> Verdict {
+    let (echo_reply, error, name) = match family {
+        IcmpFamily::V4 => (
+            ty == 0,
+            matches!(ty, 3 | 4 | 5 | 11 | 12),
+            noisefloor_wire::transport::icmp_type_name(ty),
+        ),
+        IcmpFamily::V6 => (
+            ty == 129,
+            matches!(ty, 1..=4),
+            noisefloor_wire::transport::icmpv6_type_name(ty),
+        ),
+    };
+    if echo_reply {
+        return Verdict::new(
+            Class::Backscatter,
+            Evidence::Backscatter {
+                kind: BackscatterKind::EchoReply,
+                victim: outer.src(),
+                victim_port: None,
+            },
+        );
+    }
+    if error {
+        return icmp_error(d, ctx, outer, ty, code, tags);
+    }
+    if matches!(outer, IpRef::V4(ip) if ip.id() == 54321) {
+        return Verdict::new(Class::Zmap, Evidence::Zmap { ip_id: 54321 });
+    }
+    Verdict::new(
+        Class::ScanIcmp,
+        Evidence::Scan {
+            port: 0,
+            service: name,
+        },
+    )
 }
 
 fn proto_number(p: Proto) -> u8 {

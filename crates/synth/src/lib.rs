@@ -151,6 +151,28 @@ fn public_addr(rng: &mut Rng) -> [u8; 4] {
     }
 }
 
+/// The inner packet of a GRE flood: IPv4/UDP between random addresses and ports, DF set,
+/// TTL 64, the given IP ID.
+fn random_inner_udp(rng: &mut Rng, id: u16, payload: &[u8]) -> Vec<u8> {
+    let inner = Ipv4Repr {
+        src: rng.addr(),
+        dst: rng.addr(),
+        protocol: 17,
+        ttl: 64,
+        id,
+        dont_fragment: true,
+        tos: 0,
+    };
+    let (sport, dport) = (rng.u16(), rng.u16());
+    ipv4_packet(&inner, |s, d, o| {
+        UdpRepr {
+            src_port: sport,
+            dst_port: dport,
+        }
+        .emit_v4(s, d, payload, o)
+    })
+}
+
 fn mirai_gre(rng: &mut Rng, sensor: &Sensor, kind: Kind) -> Vec<u8> {
     let r = rng.u16();
     let (outer_id, inner_id) = match kind {
@@ -164,22 +186,7 @@ fn mirai_gre(rng: &mut Rng, sensor: &Sensor, kind: Kind) -> Vec<u8> {
     };
     let payload_len = if rng.below(2) == 0 { 0 } else { 512 };
     let payload = rng.bytes(payload_len);
-    let inner = Ipv4Repr {
-        src: rng.addr(),
-        dst: rng.addr(),
-        protocol: 17,
-        ttl: 64,
-        id: inner_id,
-        dont_fragment: true,
-        tos: 0,
-    };
-    let inner_pkt = ipv4_packet(&inner, |s, d, o| {
-        UdpRepr {
-            src_port: rng.u16(),
-            dst_port: rng.u16(),
-        }
-        .emit_v4(s, d, &payload, o)
-    });
+    let inner_pkt = random_inner_udp(rng, inner_id, &payload);
     let mut gre = Vec::with_capacity(inner_pkt.len() + 18);
     if kind == Kind::MiraiGreEthLe {
         let mut e = Vec::with_capacity(inner_pkt.len() + 14);
@@ -417,22 +424,7 @@ pub fn frame(rng: &mut Rng, sensor: &Sensor, kind: Kind) -> Vec<u8> {
                     }
                 }
             };
-            let inner = Ipv4Repr {
-                src: rng.addr(),
-                dst: rng.addr(),
-                protocol: 17,
-                ttl: 64,
-                id: inner_id,
-                dont_fragment: true,
-                tos: 0,
-            };
-            let inner_pkt = ipv4_packet(&inner, |s, d, o| {
-                UdpRepr {
-                    src_port: rng.u16(),
-                    dst_port: rng.u16(),
-                }
-                .emit_v4(s, d, &[], o)
-            });
+            let inner_pkt = random_inner_udp(rng, inner_id, &[]);
             let mut gre = Vec::new();
             GreRepr {
                 protocol: 0x0800,
