@@ -398,27 +398,7 @@ impl Context {
     }
 }
 
-pub fn in_prefix(net: IpAddr, len: u8, a: IpAddr) -> bool {
-    match (net, a) {
-        (IpAddr::V4(n), IpAddr::V4(a)) => {
-            let m = if len == 0 {
-                0
-            } else {
-                u32::MAX << (32 - len.min(32) as u32)
-            };
-            u32::from(n) & m == u32::from(a) & m
-        }
-        (IpAddr::V6(n), IpAddr::V6(a)) => {
-            let m = if len == 0 {
-                0
-            } else {
-                u128::MAX << (128 - len.min(128) as u32)
-            };
-            u128::from(n) & m == u128::from(a) & m
-        }
-        _ => false,
-    }
-}
+pub use noisefloor_wire::prefix::{contains as in_prefix, parse as parse_prefix};
 
 /// 0/8, 127/8, 224/4 (multicast) or 240/4 (reserved): never a real source.
 pub fn is_bogon_v4(a: [u8; 4]) -> bool {
@@ -986,27 +966,6 @@ impl Verdict {
         self.describe(&mut e);
         json_str(out, &e);
     }
-}
-
-/// Parses `198.51.100.0/24`, `2001:db8::/32` or a bare address (a /32 or /128).
-pub fn parse_prefix(s: &str) -> Result<(IpAddr, u8), String> {
-    let (a, l) = match s.split_once('/') {
-        Some((a, l)) => (a, Some(l)),
-        None => (s, None),
-    };
-    let addr: IpAddr = a
-        .parse()
-        .map_err(|_| format!("'{s}' is not an address or prefix (e.g. 198.51.100.0/24)"))?;
-    let max = if addr.is_ipv4() { 32 } else { 128 };
-    let len = match l {
-        Some(l) => l
-            .parse::<u8>()
-            .ok()
-            .filter(|&l| l <= max)
-            .ok_or_else(|| format!("'{s}': prefix length must be 0..={max}"))?,
-        None => max,
-    };
-    Ok((addr, len))
 }
 
 #[cfg(test)]

@@ -323,9 +323,8 @@ fn parse_literal(v: &str) -> Literal {
     if let Ok(a) = v.parse::<IpAddr>() {
         return Literal::Addr(a);
     }
-    if let Some((a, l)) = v.split_once('/')
-        && let (Ok(a), Ok(l)) = (a.parse::<IpAddr>(), l.parse::<u8>())
-        && l <= if a.is_ipv4() { 32 } else { 128 }
+    if v.contains('/')
+        && let Ok((a, l)) = crate::prefix::parse(v)
     {
         return Literal::Prefix(a, l);
     }
@@ -364,28 +363,6 @@ impl Expr {
     }
 }
 
-fn prefix_contains(net: IpAddr, len: u8, a: IpAddr) -> bool {
-    match (net, a) {
-        (IpAddr::V4(n), IpAddr::V4(a)) => {
-            let m = if len == 0 {
-                0
-            } else {
-                u32::MAX << (32 - len as u32)
-            };
-            u32::from(n) & m == u32::from(a) & m
-        }
-        (IpAddr::V6(n), IpAddr::V6(a)) => {
-            let m = if len == 0 {
-                0
-            } else {
-                u128::MAX << (128 - len as u32)
-            };
-            u128::from(n) & m == u128::from(a) & m
-        }
-        _ => false,
-    }
-}
-
 fn compare(v: &Value, op: Op, lit: &Literal) -> bool {
     use std::cmp::Ordering;
     let ord: Option<Ordering> = match (v, lit) {
@@ -394,7 +371,7 @@ fn compare(v: &Value, op: Op, lit: &Literal) -> bool {
         (Value::V4(a), Literal::Addr(IpAddr::V4(b))) => Some(a.cmp(&b.octets())),
         (Value::V6(a), Literal::Addr(IpAddr::V6(b))) => Some(a.cmp(&b.octets())),
         (Value::V4(a), Literal::Prefix(n, l)) => {
-            let inside = prefix_contains(*n, *l, IpAddr::from(*a));
+            let inside = crate::prefix::contains(*n, *l, IpAddr::from(*a));
             return match op {
                 Op::Eq => inside,
                 Op::Ne => !inside,
@@ -402,7 +379,7 @@ fn compare(v: &Value, op: Op, lit: &Literal) -> bool {
             };
         }
         (Value::V6(a), Literal::Prefix(n, l)) => {
-            let inside = prefix_contains(*n, *l, IpAddr::from(*a));
+            let inside = crate::prefix::contains(*n, *l, IpAddr::from(*a));
             return match op {
                 Op::Eq => inside,
                 Op::Ne => !inside,

@@ -17,6 +17,7 @@ pub mod gre;
 pub mod ip;
 pub mod link;
 pub mod linktype;
+pub mod prefix;
 pub mod render;
 pub mod transport;
 
