@@ -11,7 +11,7 @@ use noisefloor_wire::{dissect, linktype};
 fn expected(kind: Kind) -> Class {
     match kind {
         Kind::MiraiGreIpLe | Kind::MiraiGreIpBe | Kind::MiraiGreFixedId => Class::MiraiGreIp,
-        Kind::MiraiGreEthLe => Class::MiraiGreEth,
+        Kind::MiraiGreEthLe | Kind::MiraiGreEthBe => Class::MiraiGreEth,
         Kind::MiraiScan => Class::MiraiScan,
         Kind::Zmap => Class::Zmap,
         Kind::Masscan => Class::Masscan,
@@ -28,7 +28,7 @@ fn expected(kind: Kind) -> Class {
 fn expected_variant(kind: Kind) -> Option<MiraiVariant> {
     match kind {
         Kind::MiraiGreIpLe | Kind::MiraiGreEthLe => Some(MiraiVariant::LittleEndian),
-        Kind::MiraiGreIpBe => Some(MiraiVariant::BigEndian),
+        Kind::MiraiGreIpBe | Kind::MiraiGreEthBe => Some(MiraiVariant::BigEndian),
         Kind::MiraiGreFixedId => Some(MiraiVariant::FixedId),
         _ => None,
     }

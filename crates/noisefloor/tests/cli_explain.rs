@@ -75,7 +75,7 @@ fn seed_packet_is_named_mirai_gre_ip_little_endian_and_not_backscatter() {
 fn class_of(kind: Kind) -> &'static str {
     match kind {
         Kind::MiraiGreIpLe | Kind::MiraiGreIpBe | Kind::MiraiGreFixedId => "mirai-gre-ip",
-        Kind::MiraiGreEthLe => "mirai-gre-eth",
+        Kind::MiraiGreEthLe | Kind::MiraiGreEthBe => "mirai-gre-eth",
         Kind::MiraiScan => "mirai-scan",
         Kind::Zmap => "zmap",
         Kind::Masscan => "masscan",
@@ -106,7 +106,7 @@ fn class_counts_match_the_ground_truth_of_a_labelled_capture() {
         w.write(ts, &fr, fr.len() as u32).unwrap();
         *truth.entry(class_of(kind)).or_default() += 1;
         le += matches!(kind, Kind::MiraiGreIpLe | Kind::MiraiGreEthLe) as u64;
-        be += (kind == Kind::MiraiGreIpBe) as u64;
+        be += matches!(kind, Kind::MiraiGreIpBe | Kind::MiraiGreEthBe) as u64;
     }
     drop(w);
     let (json, err, code) = explain(&["--json", "--own", "198.51.100.0/24", p.to_str().unwrap()]);

@@ -51,6 +51,8 @@ pub enum Kind {
     MiraiGreIpBe,
     /// Mirai `attack_gre_eth` (TEB with random inner MACs), little-endian bot.
     MiraiGreEthLe,
+    /// Mirai `attack_gre_eth` from a big-endian bot.
+    MiraiGreEthBe,
     /// Mirai GRE flood with the attacker fixing the IP ID: inner = !outer.
     MiraiGreFixedId,
     /// Mirai scanner SYN: sequence number equals the destination address.
@@ -80,10 +82,11 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 16] = [
+    pub const ALL: [Kind; 17] = [
         Kind::MiraiGreIpLe,
         Kind::MiraiGreIpBe,
         Kind::MiraiGreEthLe,
+        Kind::MiraiGreEthBe,
         Kind::MiraiGreFixedId,
         Kind::MiraiScan,
         Kind::Zmap,
@@ -181,14 +184,14 @@ fn mirai_gre(rng: &mut Rng, sensor: &Sensor, kind: Kind) -> Vec<u8> {
         Kind::MiraiGreIpLe | Kind::MiraiGreEthLe => {
             (r.swap_bytes(), (!r.wrapping_sub(1000)).swap_bytes())
         }
-        Kind::MiraiGreIpBe => (r, !r.wrapping_sub(1000)),
+        Kind::MiraiGreIpBe | Kind::MiraiGreEthBe => (r, !r.wrapping_sub(1000)),
         _ => (r, !r),
     };
     let payload_len = if rng.below(2) == 0 { 0 } else { 512 };
     let payload = rng.bytes(payload_len);
     let inner_pkt = random_inner_udp(rng, inner_id, &payload);
     let mut gre = Vec::with_capacity(inner_pkt.len() + 18);
-    if kind == Kind::MiraiGreEthLe {
+    if matches!(kind, Kind::MiraiGreEthLe | Kind::MiraiGreEthBe) {
         let mut e = Vec::with_capacity(inner_pkt.len() + 14);
         EthernetRepr {
             dst: rng.mac(),
@@ -248,9 +251,11 @@ const ACK: u16 = 0x010;
 /// One Ethernet frame of the given kind, addressed to the sensor.
 pub fn frame(rng: &mut Rng, sensor: &Sensor, kind: Kind) -> Vec<u8> {
     match kind {
-        Kind::MiraiGreIpLe | Kind::MiraiGreIpBe | Kind::MiraiGreEthLe | Kind::MiraiGreFixedId => {
-            mirai_gre(rng, sensor, kind)
-        }
+        Kind::MiraiGreIpLe
+        | Kind::MiraiGreIpBe
+        | Kind::MiraiGreEthLe
+        | Kind::MiraiGreEthBe
+        | Kind::MiraiGreFixedId => mirai_gre(rng, sensor, kind),
         Kind::MiraiScan => {
             let dst = sensor.addr(rng);
             let port = [23, 23, 23, 2323, 37215, 52869, 8080, 7547, 443][rng.below(9) as usize];
