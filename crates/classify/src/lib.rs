@@ -478,6 +478,16 @@ fn classify_inner(d: &noisefloor_wire::Dissection, ctx: &Context) -> Verdict {
             },
         );
     };
+    // Look through IP-in-IP and 6in4 wrappers: the packet is what the last of the leading
+    // IP headers carries.
+    let mut oi = oi;
+    let mut wrapped = false;
+    while d.proto_at(oi + 1).is_some_and(Proto::is_ip)
+        && !main.get(oi + 1).is_some_and(|l| l.is_partial())
+    {
+        oi += 1;
+        wrapped = true;
+    }
     let outer_layer = main.get(oi).expect("index of an IP layer");
     let Some(outer) = IpRef::from_layer(&outer_layer) else {
         // The IP header itself was cut short.
@@ -490,6 +500,9 @@ fn classify_inner(d: &noisefloor_wire::Dissection, ctx: &Context) -> Verdict {
         );
     };
     let mut tags = Tags::default();
+    if wrapped {
+        tags.set(Tags::TUNNELLED);
+    }
     if matches!(outer, IpRef::V6(_)) {
         tags.set(Tags::IPV6);
     }
