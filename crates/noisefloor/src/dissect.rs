@@ -81,16 +81,16 @@ struct Summary {
     bytes_wire: u64,
     bytes_captured: u64,
     /// (link type, packets)
-    linktypes: Vec<(u32, u64)>,
+    linktypes: Counts<u32>,
     /// (protocols-in-frame key, packets)
-    chains: Vec<(u128, u64)>,
+    chains: Counts<u128>,
     snaplen_truncated: u64,
     header_truncated: u64,
     malformed: u64,
     /// Packets per class (index: `Class::index`).
     classes: [u64; Class::ALL.len()],
     /// (stop reason, packets) for everything but a normal end.
-    stops: Vec<(String, u64)>,
+    stops: Counts<Stop>,
     file_errors: Vec<String>,
     first_ts: Option<i64>,
     last_ts: Option<i64>,
@@ -98,15 +98,22 @@ struct Summary {
     stopped_early: bool,
 }
 
-fn bump<K: PartialEq>(v: &mut Vec<(K, u64)>, k: K) {
+/// Counts by key in a seeded hash map: crafted packets can produce many distinct keys.
+type Counts<K> = hashbrown::HashMap<K, u64, foldhash::fast::RandomState>;
+
+fn bump<K: std::hash::Hash + Eq>(v: &mut Counts<K>, k: K) {
     add(v, k, 1)
 }
 
-fn add<K: PartialEq>(v: &mut Vec<(K, u64)>, k: K, n: u64) {
-    match v.iter_mut().find(|(x, _)| *x == k) {
-        Some((_, c)) => *c += n,
-        None => v.push((k, n)),
-    }
+fn add<K: std::hash::Hash + Eq>(v: &mut Counts<K>, k: K, n: u64) {
+    *v.entry(k).or_default() += n;
+}
+
+/// Most frequent first, ties in key order: stable output from a hash map.
+fn sorted<K: Copy + Ord>(v: &Counts<K>) -> Vec<(K, u64)> {
+    let mut out: Vec<(K, u64)> = v.iter().map(|(k, n)| (*k, *n)).collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    out
 }
 
 impl Summary {
@@ -140,7 +147,7 @@ impl Summary {
         match d.stop {
             Stop::Payload | Stop::Empty => {}
             Stop::Truncated if !d.is_truncated() => {}
-            s => bump(&mut self.stops, s.describe()),
+            s => bump(&mut self.stops, s),
         }
         let verdict = sel.classify.then(|| classify(d, sel.ctx));
         if let Some(v) = &verdict {
@@ -202,10 +209,10 @@ impl Summary {
             let _ = writeln!(s, "{t} UTC");
         }
         s.push_str("link types:\n");
-        for (lt, n) in &self.linktypes {
+        for (lt, n) in &sorted(&self.linktypes) {
             let _ = writeln!(s, "  {n:>10}  {}", linktype::label(*lt));
         }
-        let mut chains = self.chains.clone();
+        let mut chains: Vec<(u128, u64)> = self.chains.iter().map(|(k, n)| (*k, *n)).collect();
         chains.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         s.push_str("protocols in frame:\n");
         for (k, n) in chains.iter().take(25) {
@@ -233,8 +240,9 @@ impl Summary {
             self.snaplen_truncated, self.header_truncated, self.malformed
         );
         if !self.stops.is_empty() {
-            let mut stops = self.stops.clone();
-            stops.sort_by_key(|s| std::cmp::Reverse(s.1));
+            let mut stops: Vec<(String, u64)> =
+                self.stops.iter().map(|(k, n)| (k.describe(), *n)).collect();
+            stops.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
             s.push_str("not decoded to the end:\n");
             for (why, n) in &stops {
                 let _ = writeln!(s, "  {n:>10}  {why}");
@@ -261,11 +269,11 @@ impl Summary {
             self.header_truncated,
             self.malformed
         );
-        for (i, (lt, n)) in self.linktypes.iter().enumerate() {
+        for (i, (lt, n)) in sorted(&self.linktypes).iter().enumerate() {
             let _ = write!(s, "{}\"{lt}\":{n}", if i > 0 { "," } else { "" });
         }
         s.push_str("},\"chains\":{");
-        for (i, (k, n)) in self.chains.iter().enumerate() {
+        for (i, (k, n)) in sorted(&self.chains).iter().enumerate() {
             if i > 0 {
                 s.push(',');
             }
@@ -282,11 +290,11 @@ impl Summary {
             }
         }
         s.push_str("},\"stops\":{");
-        for (i, (why, n)) in self.stops.iter().enumerate() {
+        for (i, (why, n)) in sorted(&self.stops).iter().enumerate() {
             if i > 0 {
                 s.push(',');
             }
-            render::json_str(&mut s, why);
+            render::json_str(&mut s, &why.describe());
             let _ = write!(s, ":{n}");
         }
         s.push_str("},\"errors\":[");

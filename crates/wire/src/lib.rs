@@ -298,7 +298,7 @@ fn visit_partial<'a>(proto: Proto, b: &'a [u8], aux: u8, out: &mut dyn FnMut(Fie
 }
 
 /// Why decoding stopped after the last layer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Stop {
     /// A transport or leaf protocol was reached; [`Dissection::payload`] is its data.
     Payload,
