@@ -185,7 +185,13 @@ fn verdict(t: &Triage, c: Class) -> String {
             let victims = s.victims.top(3);
             let names: Vec<String> = victims
                 .iter()
-                .map(|(a, v)| format!("{a} ({} replies)", int(v.packets)))
+                .map(|(a, v)| {
+                    if v.packets == 1 {
+                        format!("{a} (1 reply)")
+                    } else {
+                        format!("{a} ({} replies)", int(v.packets))
+                    }
+                })
                 .collect();
             let kinds: Vec<String> = s
                 .reasons
@@ -236,8 +242,11 @@ fn verdict(t: &Triage, c: Class) -> String {
             )
         }
         Class::ScanTcp | Class::ScanUdp | Class::ScanIcmp => {
+            // Only ports that stand out (≥ 2 packets and ≥ 1 % of the class): a full-port scan
+            // has none.
             let ports: Vec<String> = top_ports(t, c, 5)
                 .iter()
+                .filter(|(_, k)| *k >= 2 && *k * 100 >= s.packets)
                 .map(|(p, k)| match c {
                     Class::ScanTcp => format!(
                         "{p}/TCP {} ({})",
