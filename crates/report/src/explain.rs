@@ -267,8 +267,16 @@ fn verdict(t: &Triage, c: Class) -> String {
                 _ => "ICMP probes",
             };
             if ports.is_empty() || c == Class::ScanIcmp {
+                let spread = if c == Class::ScanIcmp {
+                    String::new()
+                } else {
+                    format!(
+                        " No port stands out ({} distinct ports).",
+                        int(s.ports.len() as u64)
+                    )
+                };
                 format!(
-                    "{n} packets from {src} sources are {what}: hosts looking for reachable services."
+                    "{n} packets from {src} sources are {what}: hosts looking for reachable services.{spread}"
                 )
             } else {
                 format!(
