@@ -7,7 +7,7 @@
 use std::hash::BuildHasher;
 use std::net::IpAddr;
 
-use foldhash::fast::RandomState;
+use foldhash::fast::FixedState;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Seen {
@@ -27,7 +27,8 @@ pub struct Top {
     keys: Vec<u128>,
     seen: Vec<Seen>,
     mask: usize,
-    hasher: RandomState,
+    /// Seeded per run (see `new`), so spoofed addresses cannot be chosen to collide.
+    hasher: FixedState,
     /// Largest count removed by replacement: a reported count may be low by at most this.
     pub undercount_at_most: u64,
 }
@@ -48,14 +49,20 @@ fn addr(k: u128) -> IpAddr {
 }
 
 impl Top {
-    /// A table for about `cap` addresses (rounded up to a power of two).
+    /// A table for about `cap` addresses (rounded up to a power of two), hashed with a
+    /// random seed.
     pub fn new(cap: usize) -> Self {
+        Self::with_seed(cap, crate::distinct::run_seed())
+    }
+
+    /// The same with a chosen seed (tests; reproducible runs).
+    pub fn with_seed(cap: usize, seed: u64) -> Self {
         let n = cap.max(16).next_power_of_two();
         Top {
             keys: vec![0; n],
             seen: vec![Seen::default(); n],
             mask: n / WAYS - 1,
-            hasher: RandomState::default(),
+            hasher: FixedState::with_seed(seed),
             undercount_at_most: 0,
         }
     }
@@ -148,7 +155,7 @@ mod tests {
 
     #[test]
     fn heavy_hitters_survive_a_flood_of_one_packet_sources() {
-        let mut t = Top::new(256);
+        let mut t = Top::with_seed(256, 1);
         let heavy: IpAddr = "192.0.2.1".parse().unwrap();
         let second: IpAddr = "2001:db8::7".parse().unwrap();
         for i in 0..100_000u32 {
@@ -174,7 +181,8 @@ mod tests {
 
     #[test]
     fn exact_while_it_fits() {
-        let mut t = Top::new(1024);
+        // With a fixed seed no bucket of this table holds more than four of these keys.
+        let mut t = Top::with_seed(1024, 1);
         for i in 0..100u32 {
             for _ in 0..=i {
                 t.add(IpAddr::from([10, 0, 0, i as u8]), 5, 1, 1);
@@ -195,7 +203,7 @@ mod tests {
             )
         );
         assert_eq!(t.undercount_at_most, 0);
-        let mut u = Top::new(1024);
+        let mut u = Top::with_seed(1024, 2);
         u.add(IpAddr::from([10, 0, 0, 99]), 1, 1, 2);
         t.merge(&u);
         assert_eq!(t.top(1)[0].1.packets, 101);
