@@ -468,15 +468,13 @@ pub fn classify(d: &noisefloor_wire::Dissection, ctx: &Context) -> Verdict {
 
 fn classify_inner(d: &noisefloor_wire::Dissection, ctx: &Context) -> Verdict {
     let main = d.main_layers();
-    // Find the outer IP header by slot tag, without rebuilding views.
-    let Some(oi) = (0..main.len()).find(|&i| d.proto_at(i).is_some_and(Proto::is_ip)) else {
-        return Verdict::new(
-            Class::Other,
-            Evidence::Other {
-                what: "no IP header",
-                proto: 0,
-            },
-        );
+    let Some(oi) = d.outer_ip_index() else {
+        let what = if d.has(Proto::Ip) || d.has(Proto::Ipv6) {
+            "IP header cut short"
+        } else {
+            "no IP header"
+        };
+        return Verdict::new(Class::Other, Evidence::Other { what, proto: 0 });
     };
     // Look through IP-in-IP and 6in4 wrappers: the packet is what the last of the leading
     // IP headers carries.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use noisefloor_classify::{Class, Evidence, MiraiVariant, Verdict};
-use noisefloor_wire::{Dissection, IpRef, Layer, Proto};
+use noisefloor_wire::{Dissection, IpRef, Layer};
 
 use crate::distinct::Distinct;
 use crate::top::Top;
@@ -286,7 +286,11 @@ impl Triage {
             }
             bits &= bits - 1;
         }
-        let Some(outer) = d.outer_ip() else {
+        let main = d.main_layers();
+        let Some((oi, outer)) = d
+            .outer_ip_index()
+            .and_then(|i| Some((i, IpRef::from_layer(&main.get(i)?)?)))
+        else {
             self.non_ip += 1;
             return;
         };
@@ -306,10 +310,7 @@ impl Triage {
         // TSUBAME's key: the outer protocol, and for TCP/UDP the destination port.
         let proto = outer.protocol();
         let port = if matches!(proto, 6 | 17 | 132) {
-            let oi = (0..d.main_layers().len())
-                .find(|&i| d.proto_at(i).is_some_and(Proto::is_ip))
-                .unwrap_or(0);
-            match d.main_layers().get(oi + 1) {
+            match main.get(oi + 1) {
                 Some(Layer::Tcp(t)) => t.dst_port(),
                 Some(Layer::Udp(u)) => u.dst_port(),
                 Some(Layer::Sctp(s)) => s.dst_port(),

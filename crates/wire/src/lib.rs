@@ -657,9 +657,15 @@ impl<'a> Dissection<'a> {
     }
     /// The outermost IP header.
     pub fn outer_ip(&self) -> Option<IpRef<'a>> {
-        self.main_layers()
-            .iter()
-            .find_map(|l| IpRef::from_layer(&l))
+        self.outer_ip_index()
+            .and_then(|i| IpRef::from_layer(&self.layer_at(i)))
+    }
+    /// Position of the outermost (complete) IP layer outside quotes.
+    pub fn outer_ip_index(&self) -> Option<usize> {
+        let end = self.quote_start.unwrap_or(self.len);
+        (0..end).find(|&i| {
+            self.proto_at(i).is_some_and(Proto::is_ip) && self.slots[i].kind & PARTIAL == 0
+        })
     }
     /// The innermost IP header outside any ICMP quote.
     pub fn inner_ip(&self) -> Option<IpRef<'a>> {
