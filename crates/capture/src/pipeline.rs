@@ -5,7 +5,8 @@
 
 use std::sync::{Mutex, mpsc};
 
-use crate::{Batch, CaptureReader};
+use crate::logs::LogStats;
+use crate::{Batch, Input, open_input};
 
 /// A batch takes the whole read buffer, so only a partial record is carried over.
 const BATCH_PACKETS: usize = 1 << 20;
@@ -22,6 +23,9 @@ pub enum Progress<'a> {
 pub struct ReadReport {
     pub files: u64,
     pub errors: Vec<String>,
+    /// Log files among them, and the lines their readers rejected before parsing (too long
+    /// to buffer). Per-line outcomes are counted by the workers.
+    pub logs: LogStats,
 }
 
 /// Reads `files` in order and folds every batch into per-worker states made by `init`.
@@ -63,7 +67,7 @@ pub fn fold_parallel<S: Send>(
         let pool = workers * 2 + 2;
         let mut allocated = 0;
         'files: for path in files {
-            let mut reader = match CaptureReader::open(path) {
+            let mut input = match open_input(path) {
                 Ok(r) => r,
                 Err(e) => {
                     report.errors.push(e.to_string());
@@ -85,14 +89,28 @@ pub fn fold_parallel<S: Send>(
                         Err(_) => break 'files,
                     },
                 };
-                let r = reader.read_batch(&mut batch, BATCH_PACKETS);
-                if let Some(last) = batch.records.last() {
-                    progress(Progress::Position {
-                        path,
-                        offset: last.offset,
-                    });
-                }
-                if !batch.records.is_empty() && full_tx.send(batch).is_err() {
+                let r = match &mut input {
+                    Input::Capture(reader) => {
+                        let r = reader.read_batch(&mut batch, BATCH_PACKETS);
+                        if let Some(last) = batch.records.last() {
+                            progress(Progress::Position {
+                                path,
+                                offset: last.offset,
+                            });
+                        }
+                        r
+                    }
+                    Input::Log(reader) => {
+                        let r = reader.read_chunk(&mut batch);
+                        progress(Progress::Position {
+                            path,
+                            offset: reader.position(),
+                        });
+                        r
+                    }
+                };
+                let has_work = !batch.records.is_empty() || batch.lines.is_some();
+                if has_work && full_tx.send(batch).is_err() {
                     break 'files;
                 }
                 match r {
@@ -103,6 +121,9 @@ pub fn fold_parallel<S: Send>(
                         break;
                     }
                 }
+            }
+            if let Input::Log(reader) = &input {
+                report.logs.merge(&reader.stats);
             }
             progress(Progress::FileEnd { path });
         }

@@ -111,10 +111,12 @@ pub struct CaptureReader {
 }
 
 /// Records decoded from one buffer, handed to another thread whole (no per-packet copy).
+/// A batch from a log file holds whole lines instead, described by `lines`.
 #[derive(Debug, Default)]
 pub struct Batch {
     pub buf: Vec<u8>,
     pub records: Vec<BatchRecord>,
+    pub lines: Option<crate::logs::LineChunk>,
 }
 
 /// A record inside a [`Batch`]: `buf[pos..pos + caplen]`.
@@ -144,6 +146,37 @@ fn magic_hex(b: &[u8]) -> String {
     }
 }
 
+/// Detects gzip or zstd by magic and wraps the stream in a decoder.
+pub(crate) fn decompress(
+    name: &str,
+    mut raw: Box<dyn Read + Send>,
+) -> Result<(Compression, Box<dyn Read + Send>), CaptureError> {
+    let mut head = [0u8; 4];
+    let n = read_full(&mut raw, &mut head).map_err(|source| CaptureError::Io {
+        file: name.to_string(),
+        offset: 0,
+        source,
+    })?;
+    let head_vec = head[..n].to_vec();
+    let chained: Box<dyn Read + Send> = Box::new(io::Cursor::new(head_vec).chain(raw));
+    Ok(match head {
+        [0x1f, 0x8b, ..] if n >= 2 => (
+            Compression::Gzip,
+            Box::new(flate2::read::MultiGzDecoder::new(chained)),
+        ),
+        [0x28, 0xb5, 0x2f, 0xfd] => {
+            let dec =
+                zstd::stream::read::Decoder::new(chained).map_err(|source| CaptureError::Io {
+                    file: name.to_string(),
+                    offset: 0,
+                    source,
+                })?;
+            (Compression::Zstd, Box::new(dec))
+        }
+        _ => (Compression::None, chained),
+    })
+}
+
 impl CaptureReader {
     /// Opens a file, or stdin for `-`.
     pub fn open(path: &str) -> Result<Self, CaptureError> {
@@ -158,33 +191,18 @@ impl CaptureReader {
     }
 
     /// Reads from any byte stream; `name` is used in messages.
-    pub fn from_reader(name: &str, mut raw: Box<dyn Read + Send>) -> Result<Self, CaptureError> {
+    pub fn from_reader(name: &str, raw: Box<dyn Read + Send>) -> Result<Self, CaptureError> {
+        let (compression, src) = decompress(name, raw)?;
+        Self::from_stream(name, compression, src)
+    }
+
+    /// Reads an already decompressed stream.
+    pub(crate) fn from_stream(
+        name: &str,
+        compression: Compression,
+        src: Box<dyn Read + Send>,
+    ) -> Result<Self, CaptureError> {
         let name = name.to_string();
-        let mut head = [0u8; 4];
-        let n = read_full(&mut raw, &mut head).map_err(|source| CaptureError::Io {
-            file: name.clone(),
-            offset: 0,
-            source,
-        })?;
-        let head_vec = head[..n].to_vec();
-        let chained: Box<dyn Read + Send> = Box::new(io::Cursor::new(head_vec).chain(raw));
-        let (compression, src): (Compression, Box<dyn Read + Send>) = match head {
-            [0x1f, 0x8b, ..] if n >= 2 => (
-                Compression::Gzip,
-                Box::new(flate2::read::MultiGzDecoder::new(chained)),
-            ),
-            [0x28, 0xb5, 0x2f, 0xfd] => {
-                let dec = zstd::stream::read::Decoder::new(chained).map_err(|source| {
-                    CaptureError::Io {
-                        file: name.clone(),
-                        offset: 0,
-                        source,
-                    }
-                })?;
-                (Compression::Zstd, Box::new(dec))
-            }
-            _ => (Compression::None, chained),
-        };
         let mut r = CaptureReader {
             name,
             src,
@@ -415,6 +433,7 @@ impl CaptureReader {
     /// records before it are in `batch`.
     pub fn read_batch(&mut self, batch: &mut Batch, max: usize) -> Result<bool, CaptureError> {
         batch.records.clear();
+        batch.lines = None;
         if self.done {
             return Ok(false);
         }
@@ -851,7 +870,7 @@ fn units_to_ns(units: u64, per_sec: u64, offset_s: i64) -> i64 {
         .saturating_add(frac_ns)
 }
 
-fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+pub(crate) fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
         match r.read(&mut buf[n..]) {

@@ -43,6 +43,8 @@ pub enum Class {
     Masscan,
     Backscatter,
     GreOther,
+    /// GRE described by a firewall log: no inner header, so Mirai cannot be tested.
+    GreUnverified,
     ScanTcp,
     ScanUdp,
     ScanIcmp,
@@ -51,7 +53,7 @@ pub enum Class {
 }
 
 impl Class {
-    pub const ALL: [Class; 12] = [
+    pub const ALL: [Class; 13] = [
         Class::MiraiGreIp,
         Class::MiraiGreEth,
         Class::MiraiScan,
@@ -59,6 +61,7 @@ impl Class {
         Class::Masscan,
         Class::Backscatter,
         Class::GreOther,
+        Class::GreUnverified,
         Class::ScanTcp,
         Class::ScanUdp,
         Class::ScanIcmp,
@@ -74,6 +77,7 @@ impl Class {
             Class::Masscan => "masscan",
             Class::Backscatter => "backscatter",
             Class::GreOther => "gre-other",
+            Class::GreUnverified => "gre-unverified",
             Class::ScanTcp => "scan-tcp",
             Class::ScanUdp => "scan-udp",
             Class::ScanIcmp => "scan-icmp",
@@ -226,6 +230,10 @@ pub enum Evidence {
     GreOther {
         reason: GreReason,
     },
+    /// GRE from a log line: the IP total length, when logged.
+    GreUnverified {
+        ip_len: Option<u32>,
+    },
     Scan {
         port: u16,
         service: &'static str,
@@ -266,6 +274,8 @@ tags! {
     TUNNELLED = 11, "tunnelled";
     SYN_PAYLOAD = 12, "syn-with-payload";
     MIRAI_PORT = 13, "mirai-port";
+    MIRAI_SIZE = 14, "mirai-size";
+    FLAGS_UNKNOWN = 15, "tcp-flags-not-logged";
 }
 impl Tags {
     pub fn has(self, t: Tags) -> bool {
@@ -377,12 +387,39 @@ impl Verdict {
                 ),
                 GreReason::Truncated => write!(out, "GRE cut short before the inner headers"),
             },
+            Evidence::GreUnverified { ip_len } => {
+                write!(
+                    out,
+                    "GRE (IP protocol 47) in a firewall log: the inner headers are not logged, so Mirai's IP-ID relation cannot be checked"
+                )
+                .and_then(|_| match ip_len {
+                    Some(l) if mirai_gre_size(l).is_some() => write!(
+                        out,
+                        "; length {l} is a Mirai GRE flood's default size ({})",
+                        mirai_gre_size(l).unwrap_or_default()
+                    ),
+                    Some(l) => write!(out, "; length {l}"),
+                    None => Ok(()),
+                })
+            }
             Evidence::Scan { port, service } => write!(out, "port {port} ({service})"),
             Evidence::Fragment { offset_bytes } => {
                 write!(out, "IP fragment at offset {offset_bytes}")
             }
             Evidence::Other { what, proto } => write!(out, "{what} (IP protocol {proto})"),
         };
+    }
+}
+
+/// The Mirai GRE flood a packet of this IP total length would be, with its default
+/// (512-byte) or empty payload: 20 outer IP + 4 GRE (+ 14 Ethernet) + 20 IP + 8 UDP + payload.
+pub fn mirai_gre_size(ip_len: u32) -> Option<&'static str> {
+    match ip_len {
+        564 => Some("GRE-IP, 512-byte payload"),
+        578 => Some("GRE-ETH, 512-byte payload"),
+        52 => Some("GRE-IP, empty payload"),
+        66 => Some("GRE-ETH, empty payload"),
+        _ => None,
     }
 }
 
@@ -399,6 +436,9 @@ impl Context {
 }
 
 pub use noisefloor_wire::prefix::{contains as in_prefix, parse as parse_prefix};
+
+mod observation;
+pub use observation::classify_observation;
 
 /// 0/8, 127/8, 224/4 (multicast) or 240/4 (reserved): never a real source.
 pub fn is_bogon_v4(a: [u8; 4]) -> bool {

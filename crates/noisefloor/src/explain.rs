@@ -4,8 +4,9 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use anyhow::Result;
+use noisefloor_capture::logs::{self, LogStats};
 use noisefloor_capture::pipeline;
-use noisefloor_classify::{Context as SensorContext, classify};
+use noisefloor_classify::{Context as SensorContext, classify, classify_observation};
 use noisefloor_report::{Explained, Inputs, Limits, Triage};
 use noisefloor_wire::{Options, dissect_with};
 
@@ -13,7 +14,8 @@ use crate::dissect::Progressbars;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Captures (pcap, pcapng, gzip/zstd), read in order; `-` reads stdin
+    /// Captures (pcap, pcapng) and firewall logs (netfilter, Cisco, pf, Windows, DShield,
+    /// Junos, FortiGate, Palo Alto, ...), plain or gzip/zstd, read in order; `-` reads stdin
     #[arg(required = true, value_name = "FILE")]
     files: Vec<String>,
     /// Machine-readable report (schema in docs/explain-json.md)
@@ -29,6 +31,8 @@ pub struct Args {
     /// is exact for longer but slower on spoofed traffic
     #[arg(long, value_name = "N", default_value_t = 65_536)]
     exact_limit: u64,
+    #[command(flatten)]
+    log: crate::logargs::LogArgs,
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
@@ -36,6 +40,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         own: args.own.clone(),
     };
     let opts = Options::default();
+    let log_opts = args.log.options()?;
     let limits = Limits {
         exact_distinct: args.exact_limit,
         ..Limits::default()
@@ -43,8 +48,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let mut bars = Progressbars::default();
     let (states, report) = pipeline::fold_parallel(
         &args.files,
-        || Triage::new(limits),
-        |t, batch| {
+        || (Triage::new(limits), LogStats::default()),
+        |(t, stats), batch| {
+            if let Some(chunk) = &batch.lines {
+                logs::for_each_line(chunk, &batch.buf, &log_opts, stats, |o, _| {
+                    let v = classify_observation(o, &ctx);
+                    t.add_observation(o, &v);
+                });
+                return;
+            }
             for r in &batch.records {
                 let d = dissect_with(&opts, r.linktype, batch.data(r));
                 let v = classify(&d, &ctx);
@@ -54,16 +66,21 @@ pub fn run(args: Args) -> Result<ExitCode> {
         &mut |p| bars.update(p),
     );
     let mut total = Triage::new(limits);
-    for s in states {
-        total.merge(s);
+    let mut log_stats = report.logs;
+    for (t, l) in states {
+        total.merge(t);
+        log_stats.merge(&l);
     }
     total.finish();
-    let failed = !report.errors.is_empty();
+    let strict_failed = args.log.report_rejects(&log_stats);
+    let failed = !report.errors.is_empty() || strict_failed;
     let explained = Explained::new(
         &total,
         Inputs {
             files: args.files.clone(),
             errors: report.errors,
+            logs: log_stats,
+            log_zone: args.log.zone_name(),
         },
     );
     let text = if args.json {

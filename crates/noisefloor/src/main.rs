@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod dissect;
 mod explain;
+mod logargs;
 
 #[derive(Parser)]
 #[command(
@@ -21,7 +22,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Decode every layer of every packet (pcap, pcapng, gzip/zstd; `-` for stdin)
+    /// Decode every layer of every packet (pcap, pcapng, gzip/zstd; `-` for stdin), or
+    /// every record of a firewall log
     Dissect(dissect::Args),
     /// Why is someone sending me these packets? Classify everything and report
     Explain(explain::Args),

@@ -8,6 +8,8 @@ use std::net::IpAddr;
 use noisefloor_classify::{Class, Evidence, Tags};
 use noisefloor_wire::render::{json_str, write_time};
 
+use noisefloor_capture::logs::{LogFormat, LogStats};
+
 use crate::triage::Triage;
 
 /// Inputs as the caller saw them.
@@ -15,6 +17,133 @@ use crate::triage::Triage;
 pub struct Inputs {
     pub files: Vec<String>,
     pub errors: Vec<String>,
+    /// What the log lines among the inputs became (all zero when there were none).
+    pub logs: LogStats,
+    /// The zone used for log times printed without an offset.
+    pub log_zone: String,
+}
+
+fn logs_json(s: &mut String, l: &LogStats, zone: &str) {
+    if l.files == 0 {
+        s.push_str("null");
+        return;
+    }
+    let _ = write!(
+        s,
+        "{{\"files\":{},\"lines\":{},\"records\":{},\"skipped\":{},\"rejected\":{},\"untimed\":{},\"formats\":{{",
+        l.files,
+        l.lines,
+        l.records,
+        l.skipped_total(),
+        l.rejected_total(),
+        l.untimed
+    );
+    let mut first = true;
+    for f in LogFormat::ALL {
+        let n = l.by_format[f.index()];
+        if n > 0 {
+            let _ = write!(s, "{}\"{}\":{n}", if first { "" } else { "," }, f.name());
+            first = false;
+        }
+    }
+    for (name, list) in [
+        ("skip_reasons", &l.skipped),
+        ("reject_reasons", &l.rejected),
+    ] {
+        let _ = write!(s, "}},\"{name}\":{{");
+        let mut v = list.clone();
+        v.sort();
+        for (i, (k, n)) in v.iter().enumerate() {
+            if i > 0 {
+                s.push(',');
+            }
+            json_str(s, k);
+            let _ = write!(s, ":{n}");
+        }
+    }
+    s.push_str("},\"rejects\":[");
+    for (i, e) in l.examples.iter().take(100).enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str("{\"file\":");
+        json_str(s, &e.file);
+        let _ = write!(s, ",\"line\":{},\"reason\":", e.line);
+        json_str(s, e.reason);
+        s.push_str(",\"text\":");
+        json_str(s, &e.text);
+        s.push('}');
+    }
+    s.push_str("],\"notes\":[");
+    let mut notes = l.assumptions.clone();
+    notes.push(format!("log times without a UTC offset are read as {zone}"));
+    for (i, n) in notes.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        json_str(s, n);
+    }
+    s.push_str("]}");
+}
+
+/// The log-lines paragraph: read, parsed (by format), skipped and rejected (by reason).
+fn log_lines(l: &LogStats, zone: &str) -> Vec<String> {
+    if l.files == 0 {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let formats: Vec<String> = LogFormat::ALL
+        .iter()
+        .filter(|f| l.by_format[f.index()] > 0)
+        .map(|f| format!("{} {}", f.name(), int(l.by_format[f.index()])))
+        .collect();
+    out.push(format!(
+        "Log lines: {} read in {}: {} records{}, {} skipped, {} rejected",
+        int(l.lines),
+        count(l.files, "file"),
+        int(l.records),
+        if formats.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", formats.join(", "))
+        },
+        int(l.skipped_total()),
+        int(l.rejected_total())
+    ));
+    let mut skipped = l.skipped.clone();
+    skipped.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    for (why, n) in skipped {
+        out.push(format!("  skipped {}: {why}", int(n)));
+    }
+    let mut rejected = l.rejected.clone();
+    rejected.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    for (why, n) in rejected {
+        let first = l
+            .examples
+            .iter()
+            .find(|e| e.reason == why)
+            .map(|e| format!(" (first: {}:{})", e.file, e.line))
+            .unwrap_or_default();
+        out.push(format!("  rejected {}: {why}{first}", int(n)));
+    }
+    if l.rejected_total() > 0 {
+        out.push(
+            "  (--show-rejects prints the rejected lines; --strict makes them an error)".into(),
+        );
+    }
+    for a in &l.assumptions {
+        out.push(format!("  note: {a}"));
+    }
+    out.push(format!(
+        "  note: log times without a UTC offset are read as {zone} (--tz to change)"
+    ));
+    if l.untimed > 0 {
+        out.push(format!(
+            "  note: {} records have no absolute time (dmesg without --boot-time): counted, but not per day",
+            int(l.untimed)
+        ));
+    }
+    out
 }
 
 /// `1234567` → `1,234,567`.
@@ -241,6 +370,18 @@ fn verdict(t: &Triage, c: Class) -> String {
                 reasons.join(", ")
             )
         }
+        Class::GreUnverified => {
+            let sized = s.tags[Tags::MIRAI_SIZE.0.trailing_zeros() as usize];
+            format!(
+                "{n} GRE packets from {src} sources were reported by firewall logs. A log line does not carry the GRE payload, \
+                 so Mirai's IP-ID relation cannot be checked here; {} ({:.1}%) have exactly the length of a Mirai GRE flood \
+                 packet (564 or 578 bytes with Mirai's default 512-byte payload). Unsolicited GRE from many sources at that size is \
+                 the Mirai GRE flood seen in the seeds. To confirm, capture some: tcpdump -i IFACE -w gre.pcap 'ip proto 47', \
+                 then run noisefloor explain gre.pcap.",
+                int(sized),
+                pct(sized, s.packets)
+            )
+        }
         Class::ScanTcp | Class::ScanUdp | Class::ScanIcmp => {
             // Only ports that stand out (≥ 2 packets and ≥ 1 % of the class): a full-port scan
             // has none.
@@ -449,7 +590,8 @@ fn actions(t: &Triage, e: &Explained) -> Vec<Action> {
     let mut out = Vec::new();
     let mirai = t.class(Class::MiraiGreIp).packets + t.class(Class::MiraiGreEth).packets;
     let other_gre = t.class(Class::GreOther);
-    let gre_total = mirai + other_gre.packets;
+    let logged_gre = t.class(Class::GreUnverified).packets;
+    let gre_total = mirai + other_gre.packets + logged_gre;
     if gre_total > 0 {
         let tunnels = ["pptp", "erspan", "keyed", "keepalive", "routed-tunnel"]
             .iter()
@@ -587,6 +729,9 @@ impl Explained {
                 " (estimated)"
             }
         );
+        for l in log_lines(&self.inputs.logs, &self.inputs.log_zone) {
+            let _ = writeln!(s, "{l}");
+        }
         if self.per_day.len() > 1 {
             s.push_str("Packets per day:");
             for (d, n) in self.per_day.iter().take(31) {
@@ -756,6 +901,9 @@ impl Explained {
                 int(self.packets_per_day() as u64)
             );
         }
+        for l in log_lines(&self.inputs.logs, &self.inputs.log_zone) {
+            let _ = writeln!(s, "- {}", l.trim_start());
+        }
         let _ = writeln!(
             s,
             "- Unique sources: {}\n",
@@ -873,9 +1021,11 @@ impl Explained {
         }
         let _ = write!(
             s,
-            "],\"packets\":{},\"bytes\":{},",
+            "],\"packets\":{},\"bytes\":{},\"logs\":",
             self.packets, self.bytes
         );
+        logs_json(&mut s, &self.inputs.logs, &self.inputs.log_zone);
+        s.push(',');
         match (self.first_ns, self.last_ns) {
             (Some(a), Some(b)) => {
                 s.push_str("\"first\":");

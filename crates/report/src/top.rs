@@ -79,6 +79,25 @@ impl Top {
         self.add_seen(key(a), one);
     }
 
+    /// One record standing for `packets` packets (log lines with a count).
+    pub fn add_weighted(
+        &mut self,
+        a: IpAddr,
+        ts_ns: i64,
+        bytes: u64,
+        packets: u64,
+        class_bit: u16,
+    ) {
+        let s = Seen {
+            packets,
+            bytes,
+            first_ns: ts_ns,
+            last_ns: ts_ns,
+            classes: class_bit,
+        };
+        self.add_seen(key(a), s);
+    }
+
     fn add_seen(&mut self, k: u128, s: Seen) {
         let b = (self.hasher.hash_one(k) as usize & self.mask) * WAYS;
         let ways = &self.keys[b..b + WAYS];

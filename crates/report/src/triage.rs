@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use noisefloor_classify::{Class, Evidence, MiraiVariant, Verdict};
-use noisefloor_wire::{Dissection, IpRef, Layer};
+use noisefloor_wire::{Dissection, IpRef, Layer, Observation};
 
 use crate::distinct::Distinct;
 use crate::top::Top;
@@ -231,6 +231,11 @@ pub struct Triage {
     pub top: Top,
     /// Packets without an IP header (not attributed to any source).
     pub non_ip: u64,
+    /// Log records without an absolute time (dmesg without a boot time): counted, but not
+    /// in the span or per-day counts.
+    pub untimed: u64,
+    /// Records that came from log lines (the rest are captured packets).
+    pub from_logs: u64,
 }
 
 impl Triage {
@@ -254,6 +259,8 @@ impl Triage {
             flood: Flood::new(&limits),
             top: Top::new(limits.top_sources),
             non_ip: 0,
+            untimed: 0,
+            from_logs: 0,
         }
     }
 
@@ -357,6 +364,79 @@ impl Triage {
         }
     }
 
+    /// Adds one log record (which may stand for several packets) and its verdict.
+    pub fn add_observation(&mut self, o: &Observation, v: &Verdict) {
+        let n = o.count.max(1) as u64;
+        let len = o.ip_len.unwrap_or(0) as u64 * n;
+        self.from_logs += n;
+        self.packets += n;
+        self.bytes += len;
+        let ts = o.ts_ns;
+        match ts {
+            Some(t) => {
+                self.first_ns = self.first_ns.min(t);
+                self.last_ns = self.last_ns.max(t);
+                let day = t.div_euclid(86_400_000_000_000);
+                if day == self.day_cache.0 {
+                    self.day_cache.1 += n;
+                } else {
+                    self.flush_day();
+                    self.day_cache = (day, n);
+                }
+            }
+            None => self.untimed += n,
+        }
+        let c = &mut self.classes[v.class.index()];
+        c.packets += n;
+        c.bytes += len;
+        if let Some(t) = ts {
+            c.first_ns = c.first_ns.min(t);
+            c.last_ns = c.last_ns.max(t);
+        }
+        if c.example.is_none() {
+            c.example = Some(*v);
+        }
+        let mut bits = v.tags.0;
+        while bits != 0 {
+            let b = bits.trailing_zeros() as usize;
+            if b < 16 {
+                c.tags[b] += n;
+            }
+            bits &= bits - 1;
+        }
+        let Some(src) = o.src else {
+            self.non_ip += n;
+            return;
+        };
+        self.sources.add(src);
+        c.sources.add(src);
+        // Records without a time sort as the epoch in first/last seen; they are rare (dmesg).
+        self.top
+            .add_weighted(src, ts.unwrap_or(0), len, n, 1 << v.class.index());
+        if let Some(proto) = o.proto {
+            let port = if matches!(proto, 6 | 17 | 132) {
+                o.dst_port.unwrap_or(0)
+            } else {
+                0
+            };
+            *self.keys.entry(PortKey { proto, port }).or_default() += n;
+        }
+        match v.evidence {
+            Evidence::GreOther { reason } => c.reasons.add(reason.name(), n),
+            Evidence::Backscatter { kind, victim, .. } => {
+                c.reasons.add(kind.name(), n);
+                c.victims
+                    .add_weighted(victim, ts.unwrap_or(0), len, n, 1 << v.class.index());
+            }
+            Evidence::Scan { port, .. }
+            | Evidence::MiraiScan { dport: port, .. }
+            | Evidence::Masscan { dport: port, .. } => {
+                *c.ports.entry(port).or_default() += n;
+            }
+            _ => {}
+        }
+    }
+
     fn add_flood(&mut self, d: &Dissection, outer: IpRef, payload_len: u16, ts_ns: i64, len: u32) {
         let f = &mut self.flood;
         f.packets += 1;
@@ -432,6 +512,8 @@ impl Triage {
         self.flood.merge(&o.flood);
         self.top.merge(&o.top);
         self.non_ip += o.non_ip;
+        self.untimed += o.untimed;
+        self.from_logs += o.from_logs;
     }
 
     /// Call once after the last `add`/`merge`, before reading the results.

@@ -17,6 +17,7 @@ pub mod gre;
 pub mod ip;
 pub mod link;
 pub mod linktype;
+pub mod observation;
 pub mod prefix;
 pub mod render;
 pub mod transport;
@@ -25,6 +26,7 @@ use field::{Field, Fields};
 pub use gre::{Erspan, Gre, Nhrp, Wccp};
 pub use ip::{Ipv4, Ipv6};
 pub use link::{Ethernet, Llc, Mpls, Nflog, Null, Pflog, Ppp, Sll, Sll2, Vlan};
+pub use observation::{Action, Observation, Quoted};
 pub use transport::{Ah, Icmp, Icmpv6, Sctp, Tcp, Udp, Vxlan};
 
 use link::ethertype as et;

@@ -1,0 +1,541 @@
+//! Firewall deny logs as input: every line becomes the same [`Observation`] a packet
+//! yields, or is counted — skipped (a well-formed log line that describes no packet, such
+//! as sshd's) or rejected (unreadable, or a firewall record with a bad field) — with its
+//! reason and line number. Nothing is dropped silently.
+//!
+//! A line is read in two steps. The envelope (RFC 3164 or 5424 syslog, rsyslog's RFC 3339
+//! files, journald short/json/export, dmesg, Proxmox) gives the time, host and program;
+//! then the body is recognised by content (`--log-format` forces one parser): netfilter
+//! `LOG`/nftables/ufw, Cisco ASA/FTD/PIX and IOS ACL logs, pf `filterlog`, Windows Firewall
+//! `pfirewall.log`, DShield's tab-separated format, Juniper SRX `RT_FLOW`, FortiGate and
+//! SonicWall key=value records, Palo Alto CSV and MikroTik. Protocol numbers are kept as
+//! numbers whatever the vendor printed: `PROTO=47`, `protocol 47` and `gre` are all 47.
+
+mod asa;
+mod envelope;
+mod kv;
+mod netfilter;
+mod pf;
+pub(crate) mod reader;
+pub mod time;
+mod vendors;
+
+use std::net::IpAddr;
+
+pub use envelope::Envelope;
+use noisefloor_wire::Observation;
+pub use reader::{FileContext, LineChunk, LogReader};
+use time::{Zone, ZoneCache};
+
+/// Lines longer than this are rejected unread (no firewall writes them; a hostile file might).
+pub const MAX_LINE: usize = 64 << 10;
+
+/// The log formats noisefloor reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LogFormat {
+    Netfilter,
+    CiscoAsa,
+    CiscoIos,
+    Pf,
+    Windows,
+    Dshield,
+    Junos,
+    Fortigate,
+    PaloAlto,
+    Mikrotik,
+    Sonicwall,
+}
+
+impl LogFormat {
+    pub const ALL: [LogFormat; 11] = [
+        LogFormat::Netfilter,
+        LogFormat::CiscoAsa,
+        LogFormat::CiscoIos,
+        LogFormat::Pf,
+        LogFormat::Windows,
+        LogFormat::Dshield,
+        LogFormat::Junos,
+        LogFormat::Fortigate,
+        LogFormat::PaloAlto,
+        LogFormat::Mikrotik,
+        LogFormat::Sonicwall,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            LogFormat::Netfilter => "netfilter",
+            LogFormat::CiscoAsa => "cisco-asa",
+            LogFormat::CiscoIos => "cisco-ios",
+            LogFormat::Pf => "pf",
+            LogFormat::Windows => "windows",
+            LogFormat::Dshield => "dshield",
+            LogFormat::Junos => "junos",
+            LogFormat::Fortigate => "fortigate",
+            LogFormat::PaloAlto => "paloalto",
+            LogFormat::Mikrotik => "mikrotik",
+            LogFormat::Sonicwall => "sonicwall",
+        }
+    }
+    pub fn from_name(s: &str) -> Option<LogFormat> {
+        let s = s.to_ascii_lowercase();
+        let alias = match s.as_str() {
+            "iptables" | "nftables" | "ufw" | "nflog-text" => "netfilter",
+            "asa" | "ftd" | "pix" => "cisco-asa",
+            "ios" => "cisco-ios",
+            "pfsense" | "opnsense" | "filterlog" => "pf",
+            "pfirewall" => "windows",
+            "srx" | "juniper" => "junos",
+            "forti" => "fortigate",
+            "panos" | "palo-alto" => "paloalto",
+            other => other,
+        };
+        LogFormat::ALL.into_iter().find(|f| f.name() == alias)
+    }
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// How log lines are read.
+#[derive(Clone, Debug)]
+pub struct LogOptions {
+    /// Parse every line with this parser only.
+    pub format: Option<LogFormat>,
+    /// Year for timestamps without one (RFC 3164). Default: the file's modification year,
+    /// and the year before for months after the file's modification month.
+    pub year: Option<i64>,
+    /// Zone of timestamps without an offset.
+    pub zone: Zone,
+    /// Boot time (ns since the epoch) for `dmesg` lines, which count seconds since boot.
+    pub boot_time_ns: Option<i64>,
+}
+
+impl Default for LogOptions {
+    fn default() -> Self {
+        LogOptions {
+            format: None,
+            year: None,
+            zone: Zone::UTC,
+            boot_time_ns: None,
+        }
+    }
+}
+
+/// What one line became.
+// Returned by value once per line: boxing the record would allocate per line.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Outcome<'a> {
+    Record(Observation<'a>, LogFormat),
+    /// A readable log line that describes no packet (another program's message, a
+    /// firewall's status message).
+    Skipped(&'static str),
+    /// Unreadable, or a firewall record with a missing or impossible field.
+    Rejected(&'static str),
+    /// Format metadata (Windows `#Fields:`, journald export fields, blank lines).
+    Meta,
+}
+
+/// Parses the lines of one file (or of one chunk of it).
+pub struct LineParser<'o> {
+    opts: &'o LogOptions,
+    file: &'o FileContext,
+    zone: ZoneCache,
+    windows_fields: Option<vendors::WindowsFields>,
+    journal: envelope::JournalExport,
+    scratch: String,
+    /// The last line's time had no year (one was assumed).
+    pub last_assumed_year: bool,
+}
+
+impl<'o> LineParser<'o> {
+    /// `header` is the Windows `#Fields:` line in force where parsing starts.
+    pub fn new(opts: &'o LogOptions, file: &'o FileContext, header: Option<&str>) -> Self {
+        LineParser {
+            opts,
+            file,
+            zone: ZoneCache::new(opts.zone.clone()),
+            windows_fields: header.and_then(vendors::WindowsFields::parse),
+            journal: envelope::JournalExport::default(),
+            scratch: String::new(),
+            last_assumed_year: false,
+        }
+    }
+
+    /// Parses one line (without its line terminator).
+    pub fn parse<'s>(&'s mut self, line: &'s [u8]) -> Outcome<'s> {
+        self.last_assumed_year = false;
+        if line.len() > MAX_LINE {
+            return Outcome::Rejected("line longer than 64 KiB");
+        }
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let Ok(text) = std::str::from_utf8(line) else {
+            return Outcome::Rejected("not text (invalid UTF-8)");
+        };
+        if text.bytes().any(|b| b < 0x20 && b != b'\t') {
+            return Outcome::Rejected("control characters in the line (binary data?)");
+        }
+        if text.trim().is_empty() {
+            self.journal.reset();
+            return Outcome::Meta;
+        }
+        if let Some(rest) = text.strip_prefix("#Fields:") {
+            self.windows_fields = vendors::WindowsFields::parse(rest);
+            return Outcome::Meta;
+        }
+        if text.starts_with('#') {
+            return Outcome::Meta;
+        }
+        let LineParser {
+            opts,
+            file,
+            zone,
+            windows_fields,
+            journal,
+            scratch,
+            last_assumed_year,
+        } = self;
+        let env = match envelope::parse(text, file, opts, zone, journal, scratch) {
+            envelope::Parsed::Line(e) => {
+                *last_assumed_year = e.assumed_year;
+                e
+            }
+            envelope::Parsed::Meta => return Outcome::Meta,
+            envelope::Parsed::Bad(why) => return Outcome::Rejected(why),
+        };
+        body(&env, opts.format, zone, windows_fields.as_ref())
+    }
+}
+
+/// Recognises and parses the body of a line.
+fn body<'a>(
+    env: &Envelope<'a>,
+    forced: Option<LogFormat>,
+    zone: &mut ZoneCache,
+    win: Option<&vendors::WindowsFields>,
+) -> Outcome<'a> {
+    let format = match forced {
+        Some(f) => f,
+        None => match detect(env) {
+            Some(f) => f,
+            None if env.is_syslog() => return Outcome::Skipped("not a firewall packet record"),
+            None => return Outcome::Rejected("unrecognised line (no known log format)"),
+        },
+    };
+    let r = match format {
+        LogFormat::Netfilter => netfilter::parse(env),
+        LogFormat::CiscoAsa => asa::parse_asa(env),
+        LogFormat::CiscoIos => asa::parse_ios(env),
+        LogFormat::Pf => pf::parse(env),
+        LogFormat::Windows => vendors::windows(env, zone, win),
+        LogFormat::Dshield => vendors::dshield(env, zone),
+        LogFormat::Junos => vendors::junos(env),
+        LogFormat::Fortigate => vendors::fortigate(env, zone),
+        LogFormat::PaloAlto => vendors::paloalto(env, zone),
+        LogFormat::Mikrotik => vendors::mikrotik(env),
+        LogFormat::Sonicwall => vendors::sonicwall(env, zone),
+    };
+    match r {
+        Ok(Some(mut o)) => {
+            if o.ts_ns.is_none() {
+                o.ts_ns = env.ts_ns;
+            }
+            if o.host.is_none() {
+                o.host = env.host;
+            }
+            Outcome::Record(o, format)
+        }
+        Ok(None) => Outcome::Skipped(match format {
+            LogFormat::CiscoAsa => "Cisco message that describes no packet",
+            LogFormat::Junos => "Junos message that describes no packet",
+            LogFormat::PaloAlto => "Palo Alto record that describes no packet",
+            LogFormat::Fortigate | LogFormat::Sonicwall => "event without addresses",
+            _ => "not a packet record",
+        }),
+        Err(why) if forced.is_some() && why == NOT_MINE => Outcome::Rejected(match format {
+            LogFormat::Netfilter => "not a netfilter line (forced by --log-format)",
+            _ => "not a line of the forced --log-format",
+        }),
+        Err(why) if why == NOT_MINE && env.is_syslog() => {
+            Outcome::Skipped("not a firewall packet record")
+        }
+        Err(why) if why == NOT_MINE => Outcome::Rejected("unrecognised line (no known log format)"),
+        Err(why) => Outcome::Rejected(why),
+    }
+}
+
+/// A parser's answer for a line that is not its format at all.
+pub(crate) const NOT_MINE: &str = "not this format";
+
+type ParseResult<'a> = Result<Option<Observation<'a>>, &'static str>;
+
+fn detect(env: &Envelope) -> Option<LogFormat> {
+    let m = env.message;
+    let has = |needle: &str| memchr::memmem::find(m.as_bytes(), needle.as_bytes()).is_some();
+    if has("SRC=") && has("DST=") {
+        return Some(LogFormat::Netfilter);
+    }
+    if env.program == Some("filterlog") || pf::looks_like(m) {
+        return Some(LogFormat::Pf);
+    }
+    if has("%ASA-") || has("%FTD-") || has("%PIX-") || asa::looks_like(m) {
+        return Some(LogFormat::CiscoAsa);
+    }
+    if has("%SEC-6-IPACCESSLOG") {
+        return Some(LogFormat::CiscoIos);
+    }
+    if has("RT_FLOW") || has("RT_SCREEN") || has("[junos@") {
+        return Some(LogFormat::Junos);
+    }
+    if (has("devname=") || has("logid=")) && has("srcip=") {
+        return Some(LogFormat::Fortigate);
+    }
+    if has("sn=") && has("fw=") && has(" m=") {
+        return Some(LogFormat::Sonicwall);
+    }
+    if vendors::paloalto_looks_like(m) {
+        return Some(LogFormat::PaloAlto);
+    }
+    if has("->") && has("proto ") && (has("in:") || has("out:")) {
+        return Some(LogFormat::Mikrotik);
+    }
+    if env.bare && vendors::windows_looks_like(m) {
+        return Some(LogFormat::Windows);
+    }
+    if env.bare && vendors::dshield_looks_like(m) {
+        return Some(LogFormat::Dshield);
+    }
+    None
+}
+
+/// An address as firewalls print it: IPv4, IPv6 (full or compressed), `[v6]`.
+pub(crate) fn parse_ip(s: &str) -> Option<IpAddr> {
+    let s = s
+        .strip_prefix('[')
+        .and_then(|s| s.strip_suffix(']'))
+        .unwrap_or(s);
+    if s.len() > 45 {
+        return None;
+    }
+    s.parse().ok()
+}
+
+pub(crate) fn num<T: std::str::FromStr>(s: &str) -> Option<T> {
+    if s.is_empty() || s.len() > 20 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// TCP flags written as letters (pf, Windows: `S`, `SA`, `PA`, `FA`, `R`).
+pub(crate) fn flag_letters(s: &str) -> Option<u8> {
+    use noisefloor_wire::observation::tcp_flags as tf;
+    let mut f = 0;
+    for c in s.bytes() {
+        f |= match c {
+            b'S' | b's' => tf::SYN,
+            b'A' | b'a' => tf::ACK,
+            b'F' | b'f' => tf::FIN,
+            b'R' | b'r' => tf::RST,
+            b'P' | b'p' => tf::PSH,
+            b'U' | b'u' => tf::URG,
+            b'E' | b'e' => tf::ECE,
+            b'W' | b'w' | b'C' | b'c' => tf::CWR,
+            _ => return None,
+        };
+    }
+    Some(f)
+}
+
+/// TCP flags written as words (`SYN ACK`, `ACK PSH`).
+pub(crate) fn flag_word(w: &str) -> Option<u8> {
+    use noisefloor_wire::observation::tcp_flags as tf;
+    Some(match w {
+        "SYN" => tf::SYN,
+        "ACK" => tf::ACK,
+        "FIN" => tf::FIN,
+        "RST" => tf::RST,
+        "PSH" => tf::PSH,
+        "URG" => tf::URG,
+        "ECE" => tf::ECE,
+        "CWR" => tf::CWR,
+        _ => return None,
+    })
+}
+
+/// The action a free-text rule name or prefix implies (`IPTABLES-DROP:`, `[UFW BLOCK]`,
+/// `policy DROP:`, `PVEFW-reject`), if it says.
+pub(crate) fn action_in_text(s: &str) -> Option<noisefloor_wire::Action> {
+    use noisefloor_wire::Action;
+    let lower = |w: &str| {
+        s.as_bytes()
+            .windows(w.len())
+            .any(|x| x.eq_ignore_ascii_case(w.as_bytes()))
+    };
+    if lower("reject") {
+        Some(Action::Reject)
+    } else if lower("drop") || lower("block") || lower("deny") || lower("denied") {
+        Some(Action::Drop)
+    } else if lower("accept") || lower("allow") || lower("pass") || lower("permit") {
+        Some(Action::Allow)
+    } else {
+        None
+    }
+}
+
+/// Counts of what the lines of a run became, with the first rejects kept for display.
+#[derive(Clone, Debug, Default)]
+pub struct LogStats {
+    pub files: u64,
+    pub lines: u64,
+    pub records: u64,
+    /// Records per format, indexed by [`LogFormat::index`].
+    pub by_format: [u64; LogFormat::ALL.len()],
+    pub skipped: Vec<(&'static str, u64)>,
+    pub rejected: Vec<(&'static str, u64)>,
+    pub meta: u64,
+    /// The first rejected lines (file, line number, reason, the line shortened).
+    pub examples: Vec<Reject>,
+    /// Records without an absolute time (dmesg without a boot time).
+    pub untimed: u64,
+    /// Assumptions made about times, stated in reports (one per file).
+    pub assumptions: Vec<String>,
+}
+
+/// A rejected line, for `--show-rejects` and `--strict`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Reject {
+    pub file: String,
+    pub line: u64,
+    pub reason: &'static str,
+    pub text: String,
+}
+
+impl std::fmt::Display for Reject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}: rejected: {}: {}",
+            self.file, self.line, self.reason, self.text
+        )
+    }
+}
+
+/// Rejected lines kept verbatim per run; the rest are only counted.
+pub const MAX_REJECT_EXAMPLES: usize = 1000;
+
+fn bump(v: &mut Vec<(&'static str, u64)>, k: &'static str, n: u64) {
+    match v.iter_mut().find(|(x, _)| *x == k) {
+        Some((_, c)) => *c += n,
+        None => v.push((k, n)),
+    }
+}
+
+impl LogStats {
+    pub fn rejected_total(&self) -> u64 {
+        self.rejected.iter().map(|(_, n)| n).sum()
+    }
+    pub fn skipped_total(&self) -> u64 {
+        self.skipped.iter().map(|(_, n)| n).sum()
+    }
+    /// Counts one line's outcome.
+    pub fn count(&mut self, o: &Outcome, file: &str, line_no: u64, raw: &[u8]) {
+        self.lines += 1;
+        match o {
+            Outcome::Record(obs, f) => {
+                self.records += 1;
+                self.by_format[f.index()] += 1;
+                if obs.ts_ns.is_none() {
+                    self.untimed += 1;
+                }
+            }
+            Outcome::Skipped(why) => bump(&mut self.skipped, why, 1),
+            Outcome::Meta => self.meta += 1,
+            Outcome::Rejected(why) => self.reject(file, line_no, why, raw),
+        }
+    }
+    pub fn reject(&mut self, file: &str, line_no: u64, why: &'static str, raw: &[u8]) {
+        bump(&mut self.rejected, why, 1);
+        if self.examples.len() < MAX_REJECT_EXAMPLES {
+            self.examples.push(Reject {
+                file: file.to_string(),
+                line: line_no,
+                reason: why,
+                text: shorten(raw),
+            });
+        }
+    }
+    pub fn merge(&mut self, o: &LogStats) {
+        self.files += o.files;
+        self.lines += o.lines;
+        self.records += o.records;
+        for (a, b) in self.by_format.iter_mut().zip(o.by_format) {
+            *a += b;
+        }
+        for (k, n) in &o.skipped {
+            bump(&mut self.skipped, k, *n);
+        }
+        for (k, n) in &o.rejected {
+            bump(&mut self.rejected, k, *n);
+        }
+        self.meta += o.meta;
+        self.untimed += o.untimed;
+        self.examples.extend(o.examples.iter().cloned());
+        self.examples.sort();
+        self.examples.truncate(MAX_REJECT_EXAMPLES);
+        for a in &o.assumptions {
+            if !self.assumptions.contains(a) {
+                self.assumptions.push(a.clone());
+            }
+        }
+    }
+}
+
+/// A line as it can be shown safely: at most 160 characters, control bytes and invalid
+/// UTF-8 escaped.
+pub fn shorten(raw: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in raw.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if out.chars().count() >= 160 {
+                out.push('…');
+                return out;
+            }
+            if c.is_control() {
+                out.push_str(&c.escape_default().to_string());
+            } else {
+                out.push(c);
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
+}
+
+/// Parses a whole chunk of lines, calling `f` with each record and its format.
+pub fn for_each_line(
+    chunk: &LineChunk,
+    data: &[u8],
+    opts: &LogOptions,
+    stats: &mut LogStats,
+    mut f: impl FnMut(&Observation, LogFormat),
+) {
+    let mut p = LineParser::new(opts, &chunk.file, chunk.header.as_deref());
+    let data = data.strip_suffix(b"\n").unwrap_or(data);
+    let mut year_assumed = false;
+    for (i, line) in data.split(|&b| b == b'\n').enumerate() {
+        let o = p.parse(line);
+        if let Outcome::Record(obs, fmt) = &o {
+            f(obs, *fmt);
+        }
+        stats.count(&o, &chunk.file.name, chunk.first_line + i as u64, line);
+        year_assumed |= p.last_assumed_year;
+    }
+    if year_assumed {
+        let a = chunk.file.year_assumption();
+        if !stats.assumptions.contains(&a) {
+            stats.assumptions.push(a);
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! Options for reading firewall logs, shared by every command that takes inputs.
+
+use anyhow::{Context, Result, bail};
+use noisefloor_capture::logs::time::{Zone, parse_iso};
+use noisefloor_capture::logs::{LogFormat, LogOptions, LogStats};
+
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct LogArgs {
+    /// Parse every log line with this parser instead of detecting the format per line:
+    /// netfilter, cisco-asa, cisco-ios, pf, windows, dshield, junos, fortigate, paloalto,
+    /// mikrotik, sonicwall
+    #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
+    log_format: Option<LogFormat>,
+    /// Year of syslog times that carry none (default: the file's modification year, the
+    /// year before for later months)
+    #[arg(long, value_name = "YYYY")]
+    year: Option<i64>,
+    /// Zone of log times printed without a UTC offset: UTC, +09:00, Asia/Tokyo, or local
+    /// (this machine's zone)
+    #[arg(long, value_name = "ZONE", default_value = "UTC")]
+    tz: String,
+    /// When the machine that wrote dmesg-style lines ([seconds since boot]) booted, e.g.
+    /// 2026-11-01T08:00:00Z
+    #[arg(long, value_name = "TIME")]
+    boot_time: Option<String>,
+    /// Print every rejected log line (file:line: reason: text) on stderr
+    #[arg(long)]
+    show_rejects: bool,
+    /// Treat any rejected log line as an error (exit status 2)
+    #[arg(long)]
+    strict: bool,
+}
+
+fn parse_format(s: &str) -> Result<LogFormat, String> {
+    LogFormat::from_name(s).ok_or_else(|| {
+        let names: Vec<&str> = LogFormat::ALL.iter().map(|f| f.name()).collect();
+        format!("unknown log format '{s}'; one of: {}", names.join(", "))
+    })
+}
+
+impl LogArgs {
+    pub fn options(&self) -> Result<LogOptions> {
+        let zone = Zone::parse(&self.tz)
+            .map_err(anyhow::Error::msg)
+            .context("in --tz")?;
+        let boot_time_ns = match &self.boot_time {
+            None => None,
+            Some(t) => {
+                let (stamp, n) = parse_iso(t.as_bytes())
+                    .filter(|(_, n)| *n == t.len())
+                    .with_context(|| {
+                        format!("--boot-time '{t}' is not a time like 2026-11-01T08:00:00Z")
+                    })?;
+                let _ = n;
+                let mut z = noisefloor_capture::logs::time::ZoneCache::new(zone.clone());
+                Some(stamp.resolve(&mut z))
+            }
+        };
+        if let Some(y) = self.year
+            && !(1970..=9999).contains(&y)
+        {
+            bail!("--year {y} is out of range (1970..9999)");
+        }
+        Ok(LogOptions {
+            format: self.log_format,
+            year: self.year,
+            zone,
+            boot_time_ns,
+        })
+    }
+
+    pub fn zone_name(&self) -> String {
+        Zone::parse(&self.tz)
+            .map(|z| z.name())
+            .unwrap_or_else(|_| self.tz.clone())
+    }
+
+    /// Prints rejects when asked; true when `--strict` and some line was rejected.
+    pub fn report_rejects(&self, stats: &LogStats) -> bool {
+        if self.show_rejects {
+            for r in &stats.examples {
+                eprintln!("{r}");
+            }
+            let shown = stats.examples.len() as u64;
+            if stats.rejected_total() > shown {
+                eprintln!(
+                    "noisefloor: {} more rejected lines not shown (the first {shown} are kept)",
+                    stats.rejected_total() - shown
+                );
+            }
+        }
+        if self.strict && stats.rejected_total() > 0 {
+            let first = stats
+                .examples
+                .first()
+                .map(|r| format!(" (first: {r})"))
+                .unwrap_or_default();
+            eprintln!(
+                "noisefloor: --strict: {} log lines were rejected{first}",
+                stats.rejected_total()
+            );
+            return true;
+        }
+        false
+    }
+}
