@@ -6,14 +6,17 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use noisefloor_capture::{CaptureReader, Compression, pipeline};
-use noisefloor_classify::{Class, Context as SensorContext, Verdict, classify};
+use noisefloor_capture::logs::{self, LineParser, LogOptions, LogReader, LogStats, Outcome};
+use noisefloor_capture::{Batch, Compression, Input, open_input, pipeline};
+use noisefloor_classify::{
+    Class, Context as SensorContext, Verdict, classify, classify_observation,
+};
 use noisefloor_wire::render::{self, FrameMeta};
 use noisefloor_wire::{Dissection, Options, Stop, chain_from_key, dissect_with, filter, linktype};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Capture files, read in order; `-` reads stdin
+    /// Captures or firewall logs (plain, gzip or zstd), read in order; `-` reads stdin
     #[arg(required = true, value_name = "FILE")]
     files: Vec<String>,
     /// Print every field of every layer as a tree
@@ -51,6 +54,8 @@ pub struct Args {
     /// Do not print the summary on stderr
     #[arg(short, long)]
     quiet: bool,
+    #[command(flatten)]
+    log: crate::logargs::LogArgs,
 }
 
 fn parse_class(s: &str) -> Result<Class, String> {
@@ -96,6 +101,8 @@ struct Summary {
     last_ts: Option<i64>,
     /// Reading stopped once `-c` packets were printed.
     stopped_early: bool,
+    /// What the log lines among the inputs became.
+    logs: LogStats,
 }
 
 /// Counts by key in a seeded hash map: crafted packets can produce many distinct keys.
@@ -161,7 +168,31 @@ impl Summary {
         pass.then_some(verdict)
     }
 
+    /// Counts and classifies one log record; `None` when not selected.
+    fn account_record(
+        &mut self,
+        o: &noisefloor_wire::Observation,
+        sel: &Selection,
+    ) -> Option<Option<Verdict>> {
+        self.packets += 1;
+        if let Some(t) = o.ts_ns {
+            self.first_ts = Some(self.first_ts.map_or(t, |x| x.min(t)));
+            self.last_ts = Some(self.last_ts.map_or(t, |x| x.max(t)));
+        }
+        let verdict = sel.classify.then(|| classify_observation(o, sel.ctx));
+        if let Some(v) = &verdict {
+            self.classes[v.class.index()] += 1;
+        }
+        let pass =
+            sel.classes.is_empty() || verdict.is_some_and(|v| sel.classes.contains(&v.class));
+        if pass {
+            self.matched += 1;
+        }
+        pass.then_some(verdict)
+    }
+
     fn merge(&mut self, o: Summary) {
+        self.logs.merge(&o.logs);
         self.packets += o.packets;
         self.matched += o.matched;
         self.bytes_wire += o.bytes_wire;
@@ -200,6 +231,23 @@ impl Summary {
                 "stopped after {} printed packet(s) as asked (-c); the rest of the input was not read",
                 self.matched
             );
+        }
+        if self.logs.files > 0 {
+            let l = &self.logs;
+            let _ = writeln!(
+                s,
+                "log lines: {} read, {} records, {} skipped, {} rejected (counted in packets above)",
+                l.lines,
+                l.records,
+                l.skipped_total(),
+                l.rejected_total()
+            );
+            for (why, n) in l.rejected.iter().chain(l.skipped.iter()) {
+                let _ = writeln!(s, "  {n:>10}  {why}");
+            }
+            for a in &l.assumptions {
+                let _ = writeln!(s, "note: {a}");
+            }
         }
         if let (Some(a), Some(b)) = (self.first_ts, self.last_ts) {
             let mut t = String::from("time span: ");
@@ -289,7 +337,15 @@ impl Summary {
                 first = false;
             }
         }
-        s.push_str("},\"stops\":{");
+        let _ = write!(
+            s,
+            "}},\"log_lines\":{},\"log_records\":{},\"log_skipped\":{},\"log_rejected\":{}",
+            self.logs.lines,
+            self.logs.records,
+            self.logs.skipped_total(),
+            self.logs.rejected_total()
+        );
+        s.push_str(",\"stops\":{");
         for (i, (why, n)) in sorted(&self.stops).iter().enumerate() {
             if i > 0 {
                 s.push(',');
@@ -343,6 +399,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let ctx = SensorContext {
         own: args.own.clone(),
     };
+    let log_opts = args.log.options()?;
     let sel = Selection {
         filter: filter.as_ref(),
         classify: !args.no_classes,
@@ -350,7 +407,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         ctx: &ctx,
     };
     if args.count_only {
-        let sum = count_parallel(&args.files, &opts, &sel);
+        let sum = count_parallel(&args.files, &opts, &log_opts, &sel);
         return Ok(finish(&args, &sum));
     }
     let stdout = io::stdout();
@@ -362,8 +419,31 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let mut skipped = 0u64;
     let limit = args.count.unwrap_or(u64::MAX);
     'files: for path in &args.files {
-        let mut reader = match CaptureReader::open(path) {
-            Ok(r) => r,
+        let mut reader = match open_input(path) {
+            Ok(Input::Capture(r)) => r,
+            Ok(Input::Log(l)) => {
+                sum.files += 1;
+                if args.filter.is_some() {
+                    anyhow::bail!(
+                        "{path} is a log: --filter applies to decoded packets; select log records with --class"
+                    );
+                }
+                let done = dissect_log(
+                    l,
+                    &args,
+                    &log_opts,
+                    &sel,
+                    &mut sum,
+                    &mut out,
+                    &mut printed,
+                    &mut skipped,
+                    limit,
+                )?;
+                if done {
+                    break 'files;
+                }
+                continue;
+            }
             Err(e) => {
                 sum.file_errors.push(e.to_string());
                 continue;
@@ -449,6 +529,113 @@ pub fn run(args: Args) -> Result<ExitCode> {
     Ok(finish(&args, &sum))
 }
 
+/// Prints every record of one log. Returns true when `-c` was reached.
+#[allow(clippy::too_many_arguments)]
+fn dissect_log(
+    mut reader: LogReader,
+    args: &Args,
+    log_opts: &LogOptions,
+    sel: &Selection,
+    sum: &mut Summary,
+    out: &mut impl Write,
+    printed: &mut u64,
+    skipped: &mut u64,
+    limit: u64,
+) -> Result<bool> {
+    let mut batch = Batch::default();
+    let mut line = String::with_capacity(1024);
+    let name = reader.name().to_string();
+    loop {
+        let more = match reader.read_chunk(&mut batch) {
+            Ok(m) => m,
+            Err(e) => {
+                sum.file_errors.push(e.to_string());
+                false
+            }
+        };
+        if let Some(chunk) = &batch.lines {
+            let mut p = LineParser::new(log_opts, &chunk.file, chunk.header.as_deref());
+            let data = batch.buf.strip_suffix(b"\n").unwrap_or(&batch.buf);
+            for (i, raw) in data.split(|&b| b == b'\n').enumerate() {
+                let line_no = chunk.first_line + i as u64;
+                let outcome = p.parse(raw);
+                let mut selected = None;
+                if let Outcome::Record(o, fmt) = &outcome
+                    && let Some(verdict) = sum.account_record(o, sel)
+                {
+                    selected = Some((*o, *fmt, verdict));
+                }
+                if let Some((o, fmt, verdict)) = selected {
+                    if *skipped < args.skip {
+                        *skipped += 1;
+                    } else {
+                        *printed += 1;
+                        line.clear();
+                        render_record(&mut line, args, &name, line_no, fmt, &o, verdict.as_ref());
+                        if let Err(e) = out.write_all(line.as_bytes()) {
+                            if e.kind() == io::ErrorKind::BrokenPipe {
+                                return Ok(true);
+                            }
+                            return Err(e.into());
+                        }
+                    }
+                }
+                sum.logs.count(&outcome, &name, line_no, raw);
+                if p.last_assumed_year {
+                    let a = chunk.file.year_assumption();
+                    if !sum.logs.assumptions.contains(&a) {
+                        sum.logs.assumptions.push(a);
+                    }
+                }
+                if *printed == limit {
+                    sum.stopped_early = true;
+                    return Ok(true);
+                }
+            }
+        }
+        if !more {
+            break;
+        }
+    }
+    sum.logs.merge(&reader.stats);
+    Ok(false)
+}
+
+fn render_record(
+    line: &mut String,
+    args: &Args,
+    file: &str,
+    line_no: u64,
+    fmt: logs::LogFormat,
+    o: &noisefloor_wire::Observation,
+    verdict: Option<&Verdict>,
+) {
+    if args.json {
+        line.push_str("{\"file\":");
+        render::json_str(line, file);
+        let _ = write!(line, ",\"line\":{line_no},\"format\":\"{}\",", fmt.name());
+        o.json_fields(line);
+        if let Some(v) = verdict {
+            v.json_fields(line);
+        }
+        line.push('}');
+    } else if args.verbose {
+        let _ = writeln!(line, "Record at {file}:{line_no} ({} log)", fmt.name());
+        o.verbose(line);
+        if let Some(v) = verdict {
+            v.verbose(line);
+        }
+    } else {
+        let _ = write!(line, "{file}:{line_no} ");
+        o.summary_line(line);
+        if let Some(v) = verdict {
+            line.push_str("  ");
+            v.label(line);
+        }
+    }
+    line.push('\n');
+}
+
 /// Prints the summary and picks the exit status (2 when an input had errors).
 fn finish(args: &Args, sum: &Summary) -> ExitCode {
     if !args.quiet {
@@ -459,19 +646,33 @@ fn finish(args: &Args, sum: &Summary) -> ExitCode {
         };
         let _ = io::stderr().write_all(text.as_bytes());
     }
-    if sum.file_errors.is_empty() {
+    let strict_failed = args.log.report_rejects(&sum.logs);
+    if sum.file_errors.is_empty() && !strict_failed {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(2)
     }
 }
 
-fn count_parallel(files: &[String], opts: &Options, sel: &Selection) -> Summary {
+fn count_parallel(
+    files: &[String],
+    opts: &Options,
+    log_opts: &LogOptions,
+    sel: &Selection,
+) -> Summary {
     let mut bars = Progressbars::default();
     let (states, report) = pipeline::fold_parallel(
         files,
         Summary::default,
         |sum, batch| {
+            if let Some(chunk) = &batch.lines {
+                let mut stats = std::mem::take(&mut sum.logs);
+                logs::for_each_line(chunk, &batch.buf, log_opts, &mut stats, |o, _| {
+                    sum.account_record(o, sel);
+                });
+                sum.logs = stats;
+                return;
+            }
             for r in &batch.records {
                 let d = dissect_with(opts, r.linktype, batch.data(r));
                 sum.account(r.ts_ns, r.caplen, r.origlen, r.linktype, &d, sel);
@@ -485,6 +686,7 @@ fn count_parallel(files: &[String], opts: &Options, sel: &Selection) -> Summary 
     }
     total.files = report.files;
     total.file_errors = report.errors;
+    total.logs.merge(&report.logs);
     total
 }
 

@@ -552,8 +552,9 @@ impl Explained {
             inputs,
             packets,
             bytes: t.bytes,
-            first_ns: (packets > 0).then_some(t.first_ns),
-            last_ns: (packets > 0).then_some(t.last_ns),
+            // Untimed log records count as packets but give no time.
+            first_ns: (t.first_ns <= t.last_ns).then_some(t.first_ns),
+            last_ns: (t.first_ns <= t.last_ns).then_some(t.last_ns),
             per_day: t.per_day.iter().map(|(d, n)| (day(*d), *n)).collect(),
             sources: t.sources.count(),
             sources_exact: t.sources.is_exact(),

@@ -29,14 +29,19 @@ pub(crate) fn looks_like(m: &str) -> bool {
         "No matching connection for ICMP",
         "TCP access ",
     ];
-    let body = strip_id(m).map_or(m, |(_, b)| b);
-    STARTS.iter().any(|s| body.starts_with(s))
+    match strip_id(m) {
+        // "ASA-6-110002: …" or "302020: …": an ASA message whatever its text.
+        Some(_) => true,
+        None => STARTS.iter().any(|s| m.trim_start().starts_with(s)),
+    }
 }
 
 /// Splits `%ASA-3-106010: body`, `ASA-3-106010: body` or `302020: body` into (id, body).
 fn strip_id(m: &str) -> Option<(u32, &str)> {
     let m = m.trim_start();
     let (head, body) = m.split_once(": ")?;
+    // "6|Nov 28 2014 12:59:03|302021: …" (the ASA's buffer/emblem layout).
+    let head = head.rsplit('|').next().unwrap_or(head);
     let head = head.trim_start_matches('%');
     let id = match head.rsplit_once('-') {
         Some((pre, id))
@@ -104,25 +109,35 @@ fn after<'a>(w: &[&'a str], key: &str) -> Option<(usize, &'a str)> {
 }
 
 fn protocol_in(w: &[&str]) -> Option<u8> {
-    if let Some((_, p)) = after(w, "protocol")
-        .or_else(|| after(w, "protocol="))
-        .or_else(|| after(w, "proto"))
-    {
-        return protocol_number(p.trim_end_matches([',', ')']));
-    }
-    for x in w {
-        if let Some(p) = x.strip_prefix("protocol=") {
-            return protocol_number(p);
+    for (i, x) in w.iter().enumerate() {
+        // "protocol 47", "protocol= ICMP", "proto = UDP", "protocol=UDP".
+        if let Some(p) = x
+            .strip_prefix("protocol=")
+            .or_else(|| x.strip_prefix("proto="))
+            && !p.is_empty()
+            && let Some(n) = protocol_number(p.trim_end_matches([',', ')']))
+        {
+            return Some(n);
         }
+        if matches!(*x, "protocol" | "protocol=" | "proto") {
+            let mut v = w.get(i + 1).copied().unwrap_or("");
+            if v == "=" {
+                v = w.get(i + 2).copied().unwrap_or("");
+            }
+            if let Some(n) = protocol_number(v.trim_end_matches([',', ')'])) {
+                return Some(n);
+            }
+        }
+    }
+    w.iter().find_map(|x| {
         let x = x.trim_end_matches(',');
-        if matches!(
+        matches!(
             x.to_ascii_lowercase().as_str(),
             "tcp" | "udp" | "icmp" | "icmp6" | "icmpv6" | "gre" | "esp" | "ah" | "sctp" | "igmp"
-        ) {
-            return protocol_number(x);
-        }
-    }
-    None
+        )
+        .then(|| protocol_number(x))
+        .flatten()
+    })
 }
 
 fn action_of(body: &str, id: Option<u32>) -> Action {
@@ -179,7 +194,13 @@ pub(crate) fn parse_asa<'a>(env: &Envelope<'a>) -> ParseResult<'a> {
                 .and_then(|x| endpoint(x)),
             w.get(i + 1).and_then(|x| endpoint(x)),
         )
-    } else if let (Some((_, s)), Some((_, d))) = (after(&w, "from"), after(&w, "to")) {
+    } else if let Some((fi, s)) = after(&w, "from")
+        && let Some(d) = w[fi..]
+            .iter()
+            .position(|x| *x == "to")
+            .and_then(|k| w.get(fi + k + 1))
+    {
+        // "to" after "from": "Failed to locate … from A to B" has an earlier "to".
         (endpoint(s), endpoint(d))
     } else if let (Some((_, s)), Some((_, d))) = (after(&w, "src"), after(&w, "dest")) {
         // 209005: "src = A, dest = B" (the '=' is a word of its own).
@@ -276,20 +297,22 @@ pub(crate) fn parse_asa<'a>(env: &Envelope<'a>) -> ParseResult<'a> {
             });
         }
     }
-    if o.proto.is_none() {
-        return Err("Cisco ASA: no protocol in the message");
-    }
+    // "Deny IP due to Land Attack", "Login denied": the protocol stays unknown.
     Ok(Some(o))
 }
 
 /// `Built {inbound|outbound} PROTO connection ID for IF:A/p (mapped) to IF:B/p (mapped)`,
 /// `Teardown PROTO connection ID for IF:A/p to IF:B/p …`, and GRE/ICMP's `from … to …`.
 fn built_teardown<'a>(w: &[&'a str], body: &str) -> (Option<End<'a>>, Option<End<'a>>) {
-    let (first, second) = match (after(w, "for"), after(w, "to")) {
-        (Some((_, a)), Some((_, b))) => (endpoint(a), endpoint(b)),
-        _ => match (after(w, "from"), after(w, "to")) {
+    let (first, second) = match (after(w, "faddr"), after(w, "laddr")) {
+        // ICMP (302020/302021): foreign, global and local addresses.
+        (Some((_, f)), Some((_, l))) => (endpoint(f), endpoint(l)),
+        _ => match (after(w, "for"), after(w, "to")) {
             (Some((_, a)), Some((_, b))) => (endpoint(a), endpoint(b)),
-            _ => (None, None),
+            _ => match (after(w, "from"), after(w, "to")) {
+                (Some((_, a)), Some((_, b))) => (endpoint(a), endpoint(b)),
+                _ => (None, None),
+            },
         },
     };
     // Outbound: "for outside:REMOTE to inside:LOCAL" names the responder first.

@@ -121,6 +121,16 @@ pub(crate) fn parse<'s>(
         return Parsed::Line(e);
     }
     if let Some((stamp, n)) = time::parse_iso(rb) {
+        // Windows Firewall and DShield lines begin with their own date: no envelope.
+        if super::vendors::windows_looks_like(rest)
+            || (rest.contains('\t') && super::vendors::dshield_looks_like(rest))
+        {
+            return Parsed::Line(Envelope {
+                message: rest,
+                bare: true,
+                ..Default::default()
+            });
+        }
         let mut e = host_tag_message(&rest[n..]);
         e.ts_ns = Some(stamp.resolve(zone));
         return Parsed::Line(e);

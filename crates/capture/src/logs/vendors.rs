@@ -441,6 +441,18 @@ pub(crate) fn sonicwall<'a>(env: &Envelope<'a>, zone: &mut ZoneCache) -> ParseRe
     }
     o.src = o.src.or(v6s);
     o.dst = o.dst.or(v6d);
+    // Older firmware leaves proto= out; the message names it ("TCP connection dropped").
+    if o.proto.is_none() {
+        o.proto = msg
+            .and_then(|m| {
+                m.split(' ').find_map(|w| {
+                    ["TCP", "UDP", "ICMP"]
+                        .contains(&w)
+                        .then(|| protocol_number(w))
+                })
+            })
+            .flatten();
+    }
     if o.src.is_none() || o.dst.is_none() {
         return Ok(None);
     }
