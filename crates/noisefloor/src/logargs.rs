@@ -57,9 +57,9 @@ impl LogArgs {
             }
         };
         if let Some(y) = self.year
-            && !(1970..=9999).contains(&y)
+            && !(1970..=2261).contains(&y)
         {
-            bail!("--year {y} is out of range (1970..9999)");
+            bail!("--year {y} is out of range (1970..2261)");
         }
         Ok(LogOptions {
             format: self.log_format,

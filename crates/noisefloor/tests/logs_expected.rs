@@ -573,7 +573,14 @@ fn wazuh_samples_parse_or_are_skipped_never_misread() {
     }
     eprintln!("Wazuh sample outcomes: {outcomes:#?}");
     // Lines with a known answer.
-    type Case = (&'static str, &'static str, Option<u16>, &'static str, Option<u16>, u8);
+    type Case = (
+        &'static str,
+        &'static str,
+        Option<u16>,
+        &'static str,
+        Option<u16>,
+        u8,
+    );
     let cases: [Case; 9] = [
         (
             "%ASA-3-106010: Deny inbound protocol 47 src outside:115.51.6.185 dst outside:116.6.127.120",

@@ -139,7 +139,7 @@ pub(crate) fn parse<'s>(
         && let Some((secs, msg)) = dmesg(rest)
     {
         return Parsed::Line(Envelope {
-            ts_ns: opts.boot_time_ns.map(|b| b + secs),
+            ts_ns: opts.boot_time_ns.and_then(|b| b.checked_add(secs)),
             message: msg,
             ..Default::default()
         });

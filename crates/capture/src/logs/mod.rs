@@ -270,7 +270,8 @@ type ParseResult<'a> = Result<Option<Observation<'a>>, &'static str>;
 
 fn detect(env: &Envelope) -> Option<LogFormat> {
     let m = env.message;
-    let has = |needle: &str| memchr::memmem::find(m.as_bytes(), needle.as_bytes()).is_some();
+    // str::contains: memmem::find would build a searcher per call.
+    let has = |needle: &str| m.contains(needle);
     if has("SRC=") && has("DST=") {
         return Some(LogFormat::Netfilter);
     }

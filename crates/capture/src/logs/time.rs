@@ -51,7 +51,8 @@ pub struct Civil {
 impl Civil {
     /// Checks ranges (a leap second 60 is accepted and folded into the next second).
     pub fn valid(&self) -> bool {
-        (1..=9999).contains(&self.year)
+        // Nanoseconds since 1970 in an i64 reach from 1677 to 2262.
+        (1900..=2261).contains(&self.year)
             && (1..=12).contains(&self.month)
             && self.day >= 1
             && self.day <= days_in_month(self.year, self.month)
@@ -363,10 +364,10 @@ pub fn parse_epoch_seconds(b: &[u8]) -> Option<i64> {
     if n == 0 {
         return None;
     }
-    let mut ns = s as i64 * 1_000_000_000;
+    let mut ns = (s as i64).checked_mul(1_000_000_000)?;
     if b.get(n) == Some(&b'.') {
         let (f, k) = digits(&b[n + 1..], 9);
-        ns += (f * 10u64.pow(9 - k as u32)) as i64;
+        ns = ns.checked_add((f * 10u64.pow(9 - k as u32)) as i64)?;
     }
     Some(ns)
 }
@@ -427,6 +428,14 @@ mod tests {
         );
         let b = parse_bsd(b"Jan 24 11:28:30.407: %X").unwrap();
         assert_eq!(b.clock.3, 407_000_000);
+    }
+
+    #[test]
+    fn huge_numbers_do_not_overflow() {
+        // 999,999,999,999 s in nanoseconds does not fit an i64.
+        assert_eq!(parse_epoch_seconds(b"999999999999.5"), None);
+        assert_eq!(parse_epoch_seconds(b"203.842973"), Some(203_842_973_000));
+        assert!(parse_iso(b"9999-12-31T23:59:59Z").is_none());
     }
 
     #[test]

@@ -495,7 +495,13 @@ fn csv(s: &str, max: usize) -> Vec<&str> {
                 j += if b[j] == b'"' { 2 } else { 1 };
             }
             out.push(&s[start..j.min(b.len())]);
-            i = j + 2;
+            // Past the closing quote to the next comma (anything between is dropped; a
+            // hostile line may put a multi-byte character there).
+            let after = (j + 1).min(b.len());
+            i = match s[after..].find(',') {
+                Some(k) => after + k + 1,
+                None => b.len() + 1,
+            };
         } else {
             let end = s[i..].find(',').map_or(b.len(), |k| i + k);
             out.push(&s[i..end]);
@@ -644,6 +650,13 @@ mod tests {
             bare: true,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn csv_survives_junk_after_a_quote() {
+        let line = "h,,\"\"\"\"\"\u{5c5}\"\" _-RT_SCREEN";
+        let _ = csv(line, 32);
+        assert_eq!(csv("a,\"b,c\",d", 5), vec!["a", "b,c", "d"]);
     }
 
     #[test]
