@@ -685,13 +685,7 @@ fn classify_l4(
     match l4 {
         Layer::Tcp(t) => {
             let f = t.flags();
-            let (syn, ack, rst) = (f & 0x02 != 0, f & 0x10 != 0, f & 0x04 != 0);
-            if (syn && ack) || rst {
-                let kind = if rst {
-                    BackscatterKind::Rst
-                } else {
-                    BackscatterKind::SynAck
-                };
+            if let Some(kind) = tcp_reply_kind(f as u8) {
                 return Verdict::new(
                     Class::Backscatter,
                     Evidence::Backscatter {
@@ -701,7 +695,7 @@ fn classify_l4(
                     },
                 );
             }
-            if !syn {
+            if f & 0x02 == 0 {
                 return Verdict::new(
                     Class::Other,
                     Evidence::Other {
@@ -713,36 +707,18 @@ fn classify_l4(
             if !d.payload.is_empty() {
                 tags.set(Tags::SYN_PAYLOAD);
             }
-            if matches!(
-                t.dst_port(),
-                23 | 2323 | 37215 | 52869 | 8080 | 7547 | 443 | 80
-            ) {
+            if is_mirai_port(t.dst_port()) {
                 tags.set(Tags::MIRAI_PORT);
             }
-            if let Some(ip) = v4 {
-                let dst = u32::from_be_bytes(ip.dst());
-                if t.seq() == dst {
-                    return Verdict::new(
-                        Class::MiraiScan,
-                        Evidence::MiraiScan {
-                            seq: t.seq(),
-                            dport: t.dst_port(),
-                        },
-                    );
-                }
-                if ip.id() == 54321 {
-                    return Verdict::new(Class::Zmap, Evidence::Zmap { ip_id: ip.id() });
-                }
-                if ip.id() as u32 == (dst ^ t.dst_port() as u32 ^ t.seq()) & 0xffff {
-                    return Verdict::new(
-                        Class::Masscan,
-                        Evidence::Masscan {
-                            ip_id: ip.id(),
-                            seq: t.seq(),
-                            dport: t.dst_port(),
-                        },
-                    );
-                }
+            if let Some(ip) = v4
+                && let Some(v) = syn_fingerprint(
+                    u32::from_be_bytes(ip.dst()),
+                    t.dst_port(),
+                    t.seq(),
+                    Some(ip.id()),
+                )
+            {
+                return v;
             }
             Verdict::new(
                 Class::ScanTcp,
@@ -815,6 +791,70 @@ enum IcmpFamily {
     V6,
 }
 
+/// The backscatter a TCP packet's flags make it: SYN-ACK, or RST (with or without ACK).
+pub(crate) fn tcp_reply_kind(flags: u8) -> Option<BackscatterKind> {
+    let (syn, ack, rst) = (flags & 0x02 != 0, flags & 0x10 != 0, flags & 0x04 != 0);
+    if rst {
+        Some(BackscatterKind::Rst)
+    } else if syn && ack {
+        Some(BackscatterKind::SynAck)
+    } else {
+        None
+    }
+}
+
+/// Ports Mirai's scanner and its descendants probe.
+pub(crate) fn is_mirai_port(port: u16) -> bool {
+    matches!(port, 23 | 2323 | 37215 | 52869 | 8080 | 7547 | 443 | 80)
+}
+
+/// The SYN fingerprints that need the IPv4 destination, port, sequence number and IP ID, in
+/// rule order: mirai-scan, zmap, masscan. The IP ID may be unknown (some logs omit it).
+pub(crate) fn syn_fingerprint(
+    dst: u32,
+    dport: u16,
+    seq: u32,
+    ip_id: Option<u16>,
+) -> Option<Verdict> {
+    if seq == dst {
+        return Some(Verdict::new(
+            Class::MiraiScan,
+            Evidence::MiraiScan { seq, dport },
+        ));
+    }
+    let id = ip_id?;
+    if id == 54321 {
+        return Some(Verdict::new(Class::Zmap, Evidence::Zmap { ip_id: id }));
+    }
+    (id as u32 == (dst ^ dport as u32 ^ seq) & 0xffff).then(|| {
+        Verdict::new(
+            Class::Masscan,
+            Evidence::Masscan {
+                ip_id: id,
+                seq,
+                dport,
+            },
+        )
+    })
+}
+
+/// (echo reply, error, type name) of an ICMP (`v4`) or ICMPv6 type.
+pub(crate) fn icmp_kind(v4: bool, ty: u8) -> (bool, bool, &'static str) {
+    if v4 {
+        (
+            ty == 0,
+            matches!(ty, 3 | 4 | 5 | 11 | 12),
+            noisefloor_wire::transport::icmp_type_name(ty),
+        )
+    } else {
+        (
+            ty == 129,
+            matches!(ty, 1..=4),
+            noisefloor_wire::transport::icmpv6_type_name(ty),
+        )
+    }
+}
+
 /// ICMP and ICMPv6 alike: echo replies and errors about the sensor's packets are
 /// backscatter; ZMap marks its IPv4 probes with ID 54321; the rest are probes.
 fn icmp_message(
@@ -826,18 +866,7 @@ fn icmp_message(
     code: u8,
     family: IcmpFamily,
 ) -> Verdict {
-    let (echo_reply, error, name) = match family {
-        IcmpFamily::V4 => (
-            ty == 0,
-            matches!(ty, 3 | 4 | 5 | 11 | 12),
-            noisefloor_wire::transport::icmp_type_name(ty),
-        ),
-        IcmpFamily::V6 => (
-            ty == 129,
-            matches!(ty, 1..=4),
-            noisefloor_wire::transport::icmpv6_type_name(ty),
-        ),
-    };
+    let (echo_reply, error, name) = icmp_kind(matches!(family, IcmpFamily::V4), ty);
     if echo_reply {
         return Verdict::new(
             Class::Backscatter,

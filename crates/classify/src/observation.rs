@@ -16,8 +16,8 @@ use noisefloor_wire::Observation;
 use noisefloor_wire::observation::tcp_flags as tf;
 
 use crate::{
-    BackscatterKind, Class, Context, Evidence, Tags, Verdict, mirai_gre_size, tcp_service,
-    udp_service,
+    BackscatterKind, Class, Context, Evidence, Tags, Verdict, icmp_kind, is_mirai_port,
+    mirai_gre_size, syn_fingerprint, tcp_reply_kind, tcp_service, udp_service,
 };
 
 /// Classifies one observation from a log.
@@ -67,13 +67,7 @@ fn tcp(o: &Observation, tags: &mut Tags) -> Verdict {
         return other("TCP without a logged port", 6);
     };
     if let (Some(f), Some(src)) = (o.tcp_flags, o.src) {
-        let (syn, ack, rst) = (f & tf::SYN != 0, f & tf::ACK != 0, f & tf::RST != 0);
-        if (syn && ack) || rst {
-            let kind = if rst {
-                BackscatterKind::Rst
-            } else {
-                BackscatterKind::SynAck
-            };
+        if let Some(kind) = tcp_reply_kind(f) {
             return Verdict::new(
                 Class::Backscatter,
                 Evidence::Backscatter {
@@ -83,34 +77,18 @@ fn tcp(o: &Observation, tags: &mut Tags) -> Verdict {
                 },
             );
         }
-        if !syn {
+        if f & tf::SYN == 0 {
             return other("TCP without SYN, SYN-ACK or RST", 6);
         }
     } else {
         tags.set(Tags::FLAGS_UNKNOWN);
     }
-    if matches!(dport, 23 | 2323 | 37215 | 52869 | 8080 | 7547 | 443 | 80) {
+    if is_mirai_port(dport) {
         tags.set(Tags::MIRAI_PORT);
     }
     if let (Some(std::net::IpAddr::V4(dst)), Some(seq)) = (o.dst, o.tcp_seq) {
-        let dst = u32::from(dst);
-        if seq == dst {
-            return Verdict::new(Class::MiraiScan, Evidence::MiraiScan { seq, dport });
-        }
-        if o.ip_id == Some(54321) {
-            return Verdict::new(Class::Zmap, Evidence::Zmap { ip_id: 54321 });
-        }
-        if let Some(id) = o.ip_id
-            && id as u32 == (dst ^ dport as u32 ^ seq) & 0xffff
-        {
-            return Verdict::new(
-                Class::Masscan,
-                Evidence::Masscan {
-                    ip_id: id,
-                    seq,
-                    dport,
-                },
-            );
+        if let Some(v) = syn_fingerprint(u32::from(dst), dport, seq, o.ip_id) {
+            return v;
         }
     } else if o.ip_id == Some(54321) && o.dst.is_some_and(|a| a.is_ipv4()) {
         return Verdict::new(Class::Zmap, Evidence::Zmap { ip_id: 54321 });
@@ -146,19 +124,7 @@ fn icmp(o: &Observation, ctx: &Context, proto: u8) -> Verdict {
     };
     let code = o.icmp_code.unwrap_or(0);
     let v4 = proto == 1;
-    let (echo_reply, error, name) = if v4 {
-        (
-            ty == 0,
-            matches!(ty, 3 | 4 | 5 | 11 | 12),
-            noisefloor_wire::transport::icmp_type_name(ty),
-        )
-    } else {
-        (
-            ty == 129,
-            matches!(ty, 1..=4),
-            noisefloor_wire::transport::icmpv6_type_name(ty),
-        )
-    };
+    let (echo_reply, error, name) = icmp_kind(v4, ty);
     if echo_reply && let Some(src) = o.src {
         return Verdict::new(
             Class::Backscatter,

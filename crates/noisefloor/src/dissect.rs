@@ -555,9 +555,7 @@ fn dissect_log(
         };
         if let Some(chunk) = &batch.lines {
             let mut p = LineParser::new(log_opts, &chunk.file, chunk.header.as_deref());
-            let data = batch.buf.strip_suffix(b"\n").unwrap_or(&batch.buf);
-            for (i, raw) in data.split(|&b| b == b'\n').enumerate() {
-                let line_no = chunk.first_line + i as u64;
+            for (line_no, raw) in chunk.lines(&batch.buf) {
                 let outcome = p.parse(raw);
                 let mut selected = None;
                 if let Outcome::Record(o, fmt) = &outcome
@@ -582,10 +580,7 @@ fn dissect_log(
                 }
                 sum.logs.count(&outcome, &name, line_no, raw);
                 if p.last_assumed_year {
-                    let a = chunk.file.year_assumption();
-                    if !sum.logs.assumptions.contains(&a) {
-                        sum.logs.assumptions.push(a);
-                    }
+                    sum.logs.assume_year(&chunk.file);
                 }
                 if *printed == limit {
                     sum.stopped_early = true;

@@ -69,17 +69,11 @@ impl Top {
 
     #[inline]
     pub fn add(&mut self, a: IpAddr, ts_ns: i64, bytes: u64, class_bit: u16) {
-        let one = Seen {
-            packets: 1,
-            bytes,
-            first_ns: ts_ns,
-            last_ns: ts_ns,
-            classes: class_bit,
-        };
-        self.add_seen(key(a), one);
+        self.add_weighted(a, ts_ns, bytes, 1, class_bit);
     }
 
     /// One record standing for `packets` packets (log lines with a count).
+    #[inline]
     pub fn add_weighted(
         &mut self,
         a: IpAddr,

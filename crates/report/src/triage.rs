@@ -91,6 +91,54 @@ impl ClassStats {
             victims: Top::new(l.top_sources / 4),
         }
     }
+    /// Counts `n` packets of one verdict (time unknown for some log records).
+    #[inline]
+    fn count(&mut self, v: &Verdict, ts_ns: Option<i64>, n: u64, bytes: u64) {
+        self.packets += n;
+        self.bytes += bytes;
+        if let Some(t) = ts_ns {
+            self.first_ns = self.first_ns.min(t);
+            self.last_ns = self.last_ns.max(t);
+        }
+        if self.example.is_none() {
+            self.example = Some(*v);
+        }
+        let mut bits = v.tags.0;
+        while bits != 0 {
+            let b = bits.trailing_zeros() as usize;
+            if b < 16 {
+                self.tags[b] += n;
+            }
+            bits &= bits - 1;
+        }
+    }
+
+    /// What the verdict's evidence adds: Mirai variants, reasons, victims, probed ports.
+    #[inline]
+    fn count_evidence(&mut self, v: &Verdict, ts_ns: i64, bytes: u64, n: u64) {
+        match v.evidence {
+            Evidence::MiraiGre { variant, .. } => {
+                self.variants[match variant {
+                    MiraiVariant::LittleEndian => 0,
+                    MiraiVariant::BigEndian => 1,
+                    MiraiVariant::FixedId => 2,
+                }] += n;
+            }
+            Evidence::GreOther { reason } => self.reasons.add(reason.name(), n),
+            Evidence::Backscatter { kind, victim, .. } => {
+                self.reasons.add(kind.name(), n);
+                self.victims
+                    .add_weighted(victim, ts_ns, bytes, n, 1 << v.class.index());
+            }
+            Evidence::Scan { port, .. }
+            | Evidence::MiraiScan { dport: port, .. }
+            | Evidence::Masscan { dport: port, .. } => {
+                *self.ports.entry(port).or_default() += n;
+            }
+            _ => {}
+        }
+    }
+
     fn merge(&mut self, o: &ClassStats) {
         self.packets += o.packets;
         self.bytes += o.bytes;
@@ -268,31 +316,9 @@ impl Triage {
     pub fn add(&mut self, ts_ns: i64, len: u32, d: &Dissection, v: &Verdict) {
         self.packets += 1;
         self.bytes += len as u64;
-        self.first_ns = self.first_ns.min(ts_ns);
-        self.last_ns = self.last_ns.max(ts_ns);
-        let day = ts_ns.div_euclid(86_400_000_000_000);
-        if day == self.day_cache.0 {
-            self.day_cache.1 += 1;
-        } else {
-            self.flush_day();
-            self.day_cache = (day, 1);
-        }
+        self.count_time(ts_ns, 1);
         let c = &mut self.classes[v.class.index()];
-        c.packets += 1;
-        c.bytes += len as u64;
-        c.first_ns = c.first_ns.min(ts_ns);
-        c.last_ns = c.last_ns.max(ts_ns);
-        if c.example.is_none() {
-            c.example = Some(*v);
-        }
-        let mut bits = v.tags.0;
-        while bits != 0 {
-            let b = bits.trailing_zeros() as usize;
-            if b < 16 {
-                c.tags[b] += 1;
-            }
-            bits &= bits - 1;
-        }
+        c.count(v, Some(ts_ns), 1, len as u64);
         let main = d.main_layers();
         let Some((oi, outer)) = d
             .outer_ip_index()
@@ -336,31 +362,9 @@ impl Triage {
             // A full counter spills into the map, so no count is ever lost.
             _ => *self.keys.entry(PortKey { proto, port }).or_default() += 1,
         }
-        match v.evidence {
-            Evidence::MiraiGre {
-                variant,
-                payload_len,
-                ..
-            } => {
-                c.variants[match variant {
-                    MiraiVariant::LittleEndian => 0,
-                    MiraiVariant::BigEndian => 1,
-                    MiraiVariant::FixedId => 2,
-                }] += 1;
-                self.add_flood(d, outer, payload_len, ts_ns, len);
-            }
-            Evidence::GreOther { reason } => c.reasons.add(reason.name(), 1),
-            Evidence::Backscatter { kind, victim, .. } => {
-                c.reasons.add(kind.name(), 1);
-                c.victims
-                    .add(victim, ts_ns, len as u64, 1 << v.class.index());
-            }
-            Evidence::Scan { port, .. }
-            | Evidence::MiraiScan { dport: port, .. }
-            | Evidence::Masscan { dport: port, .. } => {
-                *c.ports.entry(port).or_default() += 1;
-            }
-            _ => {}
+        c.count_evidence(v, ts_ns, len as u64, 1);
+        if let Evidence::MiraiGre { payload_len, .. } = v.evidence {
+            self.add_flood(d, outer, payload_len, ts_ns, len);
         }
     }
 
@@ -373,37 +377,11 @@ impl Triage {
         self.bytes += len;
         let ts = o.ts_ns;
         match ts {
-            Some(t) => {
-                self.first_ns = self.first_ns.min(t);
-                self.last_ns = self.last_ns.max(t);
-                let day = t.div_euclid(86_400_000_000_000);
-                if day == self.day_cache.0 {
-                    self.day_cache.1 += n;
-                } else {
-                    self.flush_day();
-                    self.day_cache = (day, n);
-                }
-            }
+            Some(t) => self.count_time(t, n),
             None => self.untimed += n,
         }
         let c = &mut self.classes[v.class.index()];
-        c.packets += n;
-        c.bytes += len;
-        if let Some(t) = ts {
-            c.first_ns = c.first_ns.min(t);
-            c.last_ns = c.last_ns.max(t);
-        }
-        if c.example.is_none() {
-            c.example = Some(*v);
-        }
-        let mut bits = v.tags.0;
-        while bits != 0 {
-            let b = bits.trailing_zeros() as usize;
-            if b < 16 {
-                c.tags[b] += n;
-            }
-            bits &= bits - 1;
-        }
+        c.count(v, ts, n, len);
         let Some(src) = o.src else {
             self.non_ip += n;
             return;
@@ -421,19 +399,20 @@ impl Triage {
             };
             *self.keys.entry(PortKey { proto, port }).or_default() += n;
         }
-        match v.evidence {
-            Evidence::GreOther { reason } => c.reasons.add(reason.name(), n),
-            Evidence::Backscatter { kind, victim, .. } => {
-                c.reasons.add(kind.name(), n);
-                c.victims
-                    .add_weighted(victim, ts.unwrap_or(0), len, n, 1 << v.class.index());
-            }
-            Evidence::Scan { port, .. }
-            | Evidence::MiraiScan { dport: port, .. }
-            | Evidence::Masscan { dport: port, .. } => {
-                *c.ports.entry(port).or_default() += n;
-            }
-            _ => {}
+        c.count_evidence(v, ts.unwrap_or(0), len, n);
+    }
+
+    /// Span and packets per day.
+    #[inline]
+    fn count_time(&mut self, ts_ns: i64, n: u64) {
+        self.first_ns = self.first_ns.min(ts_ns);
+        self.last_ns = self.last_ns.max(ts_ns);
+        let day = ts_ns.div_euclid(86_400_000_000_000);
+        if day == self.day_cache.0 {
+            self.day_cache.1 += n;
+        } else {
+            self.flush_day();
+            self.day_cache = (day, n);
         }
     }
 

@@ -465,6 +465,13 @@ impl LogStats {
             });
         }
     }
+    /// Records, once per file, that its syslog times were given an assumed year.
+    pub fn assume_year(&mut self, file: &FileContext) {
+        let a = file.year_assumption();
+        if !self.assumptions.contains(&a) {
+            self.assumptions.push(a);
+        }
+    }
     pub fn merge(&mut self, o: &LogStats) {
         self.files += o.files;
         self.lines += o.lines;
@@ -523,20 +530,16 @@ pub fn for_each_line(
     mut f: impl FnMut(&Observation, LogFormat),
 ) {
     let mut p = LineParser::new(opts, &chunk.file, chunk.header.as_deref());
-    let data = data.strip_suffix(b"\n").unwrap_or(data);
     let mut year_assumed = false;
-    for (i, line) in data.split(|&b| b == b'\n').enumerate() {
+    for (line_no, line) in chunk.lines(data) {
         let o = p.parse(line);
         if let Outcome::Record(obs, fmt) = &o {
             f(obs, *fmt);
         }
-        stats.count(&o, &chunk.file.name, chunk.first_line + i as u64, line);
+        stats.count(&o, &chunk.file.name, line_no, line);
         year_assumed |= p.last_assumed_year;
     }
     if year_assumed {
-        let a = chunk.file.year_assumption();
-        if !stats.assumptions.contains(&a) {
-            stats.assumptions.push(a);
-        }
+        stats.assume_year(&chunk.file);
     }
 }

@@ -82,6 +82,18 @@ pub struct LineChunk {
     pub header: Option<Arc<str>>,
 }
 
+impl LineChunk {
+    /// The chunk's lines (without terminators) with their line numbers.
+    pub fn lines<'d>(&self, data: &'d [u8]) -> impl Iterator<Item = (u64, &'d [u8])> {
+        let first = self.first_line;
+        data.strip_suffix(b"\n")
+            .unwrap_or(data)
+            .split(|&b| b == b'\n')
+            .enumerate()
+            .map(move |(i, l)| (first + i as u64, l))
+    }
+}
+
 /// Streams chunks of lines from one log file.
 pub struct LogReader {
     src: Box<dyn Read + Send>,
