@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 lines=${LINES:-1000000}
 file=bench/out/netfilter-${lines}.log
 mkdir -p bench/out
-cargo build --release -q -p noisefloor
+cargo build --release -q
 if [ ! -f "$file" ]; then
   python3 - "$lines" "$file" <<'PY'
 import random, sys

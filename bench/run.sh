@@ -13,7 +13,7 @@ packets=${PACKETS:-10000000}
 runs=${RUNS:-5}
 file=bench/out/darknet-${packets}.pcap
 mkdir -p bench/out
-cargo build --release -q -p noisefloor -p noisefloor-synth
+cargo build --release -q  # default members: the same features as CI, so no second DataFusion build
 if [ ! -f "$file" ]; then
   ./target/release/noisefloor-synth --packets "$packets" --seed 1 --out "$file"
 fi

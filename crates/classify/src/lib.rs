@@ -445,6 +445,28 @@ pub fn is_bogon_v4(a: [u8; 4]) -> bool {
     a[0] == 0 || a[0] == 127 || a[0] >= 224
 }
 
+/// A protocol/port key in TSUBAME's notation: `GRE`, `23/TCP`, `123/UDP`, `ICMP`. The port
+/// counts for TCP, UDP and SCTP only; `None` is a frame without IP.
+pub fn port_key(proto: Option<u8>, dport: Option<u16>, out: &mut String) {
+    use std::fmt::Write;
+    let _ = match (proto, dport) {
+        (Some(6), Some(p)) => write!(out, "{p}/TCP"),
+        (Some(17), Some(p)) => write!(out, "{p}/UDP"),
+        (Some(132), Some(p)) => write!(out, "{p}/SCTP"),
+        // Port unknown (a log line without one, a truncated header).
+        (Some(6), None) => write!(out, "TCP"),
+        (Some(17), None) => write!(out, "UDP"),
+        (Some(1), _) => write!(out, "ICMP"),
+        (Some(58), _) => write!(out, "ICMPv6"),
+        (Some(47), _) => write!(out, "GRE"),
+        (Some(4), _) => write!(out, "IPIP"),
+        (Some(41), _) => write!(out, "IPv6-in-IPv4"),
+        (Some(50), _) => write!(out, "ESP"),
+        (Some(p), _) => write!(out, "proto {p}"),
+        (None, _) => write!(out, "non-IP"),
+    };
+}
+
 /// The service usually behind a UDP port probed by scanners.
 pub fn udp_service(port: u16) -> &'static str {
     match port {

@@ -16,9 +16,9 @@ pub struct LogArgs {
     #[arg(long, value_name = "YYYY")]
     year: Option<i64>,
     /// Zone of log times printed without a UTC offset: UTC, +09:00, Asia/Tokyo, or local
-    /// (this machine's zone)
-    #[arg(long, value_name = "ZONE", default_value = "UTC")]
-    tz: String,
+    /// (this machine's zone). Default: UTC, or the sensor's `timezone` in the config
+    #[arg(long, value_name = "ZONE")]
+    tz: Option<String>,
     /// When the machine that wrote dmesg-style lines ([seconds since boot]) booted, e.g.
     /// 2026-11-01T08:00:00Z
     #[arg(long, value_name = "TIME")]
@@ -40,7 +40,13 @@ fn parse_format(s: &str) -> Result<LogFormat, String> {
 
 impl LogArgs {
     pub fn options(&self) -> Result<LogOptions> {
-        let zone = Zone::parse(&self.tz)
+        self.options_for(None)
+    }
+
+    /// Options, with `zone` as the time zone when `--tz` was not given.
+    pub fn options_for(&self, zone: Option<&str>) -> Result<LogOptions> {
+        let tz = self.tz.as_deref().or(zone).unwrap_or("UTC");
+        let zone = Zone::parse(tz)
             .map_err(anyhow::Error::msg)
             .context("in --tz")?;
         let boot_time_ns = match &self.boot_time {
@@ -70,9 +76,10 @@ impl LogArgs {
     }
 
     pub fn zone_name(&self) -> String {
-        Zone::parse(&self.tz)
+        let tz = self.tz.as_deref().unwrap_or("UTC");
+        Zone::parse(tz)
             .map(|z| z.name())
-            .unwrap_or_else(|_| self.tz.clone())
+            .unwrap_or_else(|_| tz.to_owned())
     }
 
     /// Prints rejects when asked; true when `--strict` and some line was rejected.

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod dissect;
 mod explain;
+mod lake;
 mod logargs;
 
 #[derive(Parser)]
@@ -27,6 +28,14 @@ enum Command {
     Dissect(dissect::Args),
     /// Why is someone sending me these packets? Classify everything and report
     Explain(explain::Args),
+    /// Store classified, attributed observations from captures and logs in the lake
+    /// (Parquet, hive-partitioned by sensor and date); re-ingesting the same file adds nothing
+    Ingest(lake::IngestArgs),
+    /// The periodic report over the lake: top protocols/ports, per sensor, monthly
+    /// averages, a key per day, senders by AS and city, classes, surges
+    Report(lake::ReportArgs),
+    /// Run SQL over the lake (DataFusion): table `events`, `inputs`, views `gre`, `daily`
+    Sql(lake::SqlArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +43,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Dissect(args) => dissect::run(args),
         Command::Explain(args) => explain::run(args),
+        Command::Ingest(args) => lake::ingest(args),
+        Command::Report(args) => lake::report(args),
+        Command::Sql(args) => lake::sql(args),
     };
     match result {
         Ok(code) => code,

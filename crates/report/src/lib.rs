@@ -3,8 +3,12 @@
 //! bounded heavy-hitter table for sources) and merges across threads; `Explained` turns it
 //! into the report, rendered as text, Markdown or JSON from one model.
 
+pub mod charts;
 pub mod distinct;
 pub mod explain;
+pub mod periodic;
+mod periodic_render;
+pub mod surge;
 pub mod top;
 pub mod triage;
 

@@ -39,18 +39,10 @@ pub struct PortKey {
 }
 impl PortKey {
     pub fn label(&self) -> String {
-        match self.proto {
-            6 => format!("{}/TCP", self.port),
-            17 => format!("{}/UDP", self.port),
-            132 => format!("{}/SCTP", self.port),
-            1 => "ICMP".into(),
-            58 => "ICMPv6".into(),
-            47 => "GRE".into(),
-            4 => "IPIP".into(),
-            41 => "IPv6-in-IPv4".into(),
-            50 => "ESP".into(),
-            p => format!("proto {p}"),
-        }
+        let mut s = String::new();
+        let port = matches!(self.proto, 6 | 17 | 132).then_some(self.port);
+        noisefloor_classify::port_key(Some(self.proto), port, &mut s);
+        s
     }
 }
 

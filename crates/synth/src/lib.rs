@@ -3,6 +3,8 @@
 //! Voelker and Savage). Used by tests (ground truth per packet) and by `bench/` (a
 //! reproducible 10 M-packet capture).
 
+pub mod lake;
+
 use noisefloor_wire::build::{
     EthernetRepr, GreRepr, IcmpRepr, Ipv4Repr, PptpGreRepr, TcpRepr, UdpRepr, ipv4_packet,
 };

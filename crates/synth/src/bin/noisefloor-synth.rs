@@ -1,5 +1,7 @@
 //! Writes a deterministic darknet capture: `noisefloor-synth --packets N --seed S --out FILE`,
-//! or the seed-000 Mirai packet alone with `--seed-000`.
+//! the seed-000 Mirai packet alone with `--seed-000`, or with `--lake-inputs DIR` the
+//! multi-sensor, multi-month inputs of the synthetic lake (pcaps per sensor and month,
+//! `ip2asn.tsv`, `noisefloor.toml`, and `truth.json` with the ground truth).
 
 use std::io::BufWriter;
 
@@ -30,6 +32,7 @@ fn main() -> std::io::Result<()> {
             }
             "--out" => out = val(),
             "--seed-000" => seed_packet = true,
+            "--lake-inputs" => return lake_inputs(&val()),
             _ => usage(&format!("unknown argument {a}")),
         }
     }
@@ -55,6 +58,40 @@ fn main() -> std::io::Result<()> {
     }
     std::io::Write::flush(&mut w.into_inner())?;
     eprintln!("wrote {packets} packets to {out}");
+    Ok(())
+}
+
+fn lake_inputs(dir: &str) -> std::io::Result<()> {
+    use noisefloor_synth::lake::{LakeSpec, generate};
+    let spec = LakeSpec::default();
+    let dir = std::path::Path::new(dir);
+    let truth = generate(&spec, dir)?;
+    let mut toml = String::from("[enrich]\nprefix_to_as = [\"ip2asn.tsv\"]\n");
+    for (name, group, prefix) in &spec.sensors {
+        toml.push_str(&format!(
+            "\n[[sensor]]\nname = \"{name}\"\ngroup = \"{group}\"\nown = [\"{}.{}.{}.0/24\"]\n",
+            prefix[0], prefix[1], prefix[2]
+        ));
+    }
+    std::fs::write(dir.join("noisefloor.toml"), toml)?;
+    // Ground truth for scripts: packets per (sensor, date, key).
+    let mut json = String::from("[");
+    for (i, ((s, d, k), n)) in truth.daily.iter().enumerate() {
+        if i > 0 {
+            json.push(',');
+        }
+        json.push_str(&format!(
+            "\n{{\"sensor\":\"{s}\",\"date\":\"{d}\",\"key\":\"{k}\",\"packets\":{n}}}"
+        ));
+    }
+    json.push_str("\n]\n");
+    std::fs::write(dir.join("truth.json"), json)?;
+    eprintln!(
+        "wrote {} packets in {} files to {}",
+        truth.total,
+        truth.files.len(),
+        dir.display()
+    );
     Ok(())
 }
 

@@ -1,0 +1,496 @@
+//! `ingest`: captures and logs → classified, attributed rows → staged Parquet → one commit
+//! per input.
+//!
+//! Every core decodes, classifies and encodes: each worker owns its Parquet writers (one per
+//! date it has seen), so encoding and compression run in parallel and no row is copied
+//! between threads.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Read};
+use std::path::Path;
+use std::sync::Arc;
+
+use noisefloor_capture::logs::{self, LogOptions, LogStats};
+use noisefloor_capture::pipeline::{self, Progress};
+use noisefloor_capture::{Format, Input, open_input};
+use noisefloor_classify::{Context, classify, classify_observation};
+use noisefloor_enrich::{Cache, Enricher};
+use noisefloor_wire::{Options, dissect_with};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+
+use crate::LakeError;
+use crate::event::{EventBuilder, Inner, RowContext, packet_fields};
+use crate::schema::file_schema;
+use crate::store::{Lake, ManifestEntry, Staging};
+
+/// Rows buffered per writer before they are handed to Parquet.
+const FLUSH_ROWS: usize = 64 * 1024;
+/// Rows per Parquet row group.
+const ROW_GROUP_ROWS: usize = 1 << 20;
+/// Dates a worker keeps open at once; beyond it the least recently used file is closed (a
+/// year of logs must not hold 365 row groups in memory).
+const OPEN_DATES: usize = 16;
+
+/// How to ingest.
+pub struct IngestOptions {
+    pub sensor: String,
+    pub group: Option<String>,
+    pub ctx: Context,
+    pub log: LogOptions,
+    /// Ingest even if the same bytes are already in the lake, replacing their rows.
+    pub replace: bool,
+    /// zstd level for the Parquet pages.
+    pub zstd_level: i32,
+}
+
+/// What happened to one input.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Rows were committed.
+    Added(ManifestEntry),
+    /// The same bytes were already in the lake for this sensor: nothing was added.
+    AlreadyIngested(ManifestEntry),
+    /// The input could not be read at all; nothing was added and a rerun will retry it.
+    Failed(String),
+}
+
+struct PartWriter {
+    date: i64,
+    rel: String,
+    staged: std::path::PathBuf,
+    builder: EventBuilder,
+    writer: ArrowWriter<BufWriter<File>>,
+    rows: u64,
+    last_used: u64,
+}
+
+struct Worker<'e> {
+    open: Vec<PartWriter>,
+    done: Vec<(String, u64)>,
+    cache: Cache<'e>,
+    stats: LogStats,
+    formats: Vec<&'static str>,
+    rows: u64,
+    untimed: u64,
+    first_ts: Option<i64>,
+    last_ts: Option<i64>,
+    tick: u64,
+    next_part: u32,
+    worker_id: u32,
+    error: Option<LakeError>,
+}
+
+fn date_string(days: i64) -> String {
+    let (y, m, d) = logs::time::civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+impl<'e> Worker<'e> {
+    fn writer_for(
+        &mut self,
+        date: i64,
+        staging: &Staging,
+        props: &WriterProperties,
+    ) -> Result<usize, LakeError> {
+        self.tick += 1;
+        if let Some(i) = self.open.iter().position(|w| w.date == date) {
+            self.open[i].last_used = self.tick;
+            return Ok(i);
+        }
+        if self.open.len() >= OPEN_DATES
+            && let Some(i) = self
+                .open
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, w)| w.last_used)
+                .map(|(i, _)| i)
+        {
+            let w = self.open.swap_remove(i);
+            self.done.push(close(w)?);
+        }
+        // Parts are numbered per worker so names never collide across threads.
+        let n = self.worker_id * 100_000 + self.next_part;
+        self.next_part += 1;
+        let (rel, staged) = staging.part(&date_string(date), n);
+        if let Some(dir) = staged.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| LakeError::Io {
+                path: dir.to_owned(),
+                source,
+            })?;
+        }
+        let file = File::create(&staged).map_err(|source| LakeError::Io {
+            path: staged.clone(),
+            source,
+        })?;
+        let writer = ArrowWriter::try_new(
+            BufWriter::with_capacity(1 << 20, file),
+            file_schema(),
+            Some(props.clone()),
+        )
+        .map_err(LakeError::Parquet)?;
+        self.open.push(PartWriter {
+            date,
+            rel,
+            staged,
+            builder: EventBuilder::new(),
+            writer,
+            rows: 0,
+            last_used: self.tick,
+        });
+        Ok(self.open.len() - 1)
+    }
+}
+
+fn close(mut w: PartWriter) -> Result<(String, u64), LakeError> {
+    if !w.builder.is_empty() {
+        w.writer
+            .write(&w.builder.finish())
+            .map_err(LakeError::Parquet)?;
+    }
+    let buf = w.writer.into_inner().map_err(LakeError::Parquet)?;
+    let file = buf.into_inner().map_err(|e| LakeError::Io {
+        path: w.staged.clone(),
+        source: e.into_error(),
+    })?;
+    file.sync_all().map_err(|source| LakeError::Io {
+        path: w.staged.clone(),
+        source,
+    })?;
+    Ok((w.rel, w.rows))
+}
+
+fn writer_properties(zstd_level: i32, sensor: &str) -> WriterProperties {
+    let level = ZstdLevel::try_new(zstd_level).unwrap_or_default();
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(level))
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_statistics_enabled(EnabledStatistics::Chunk)
+        .set_created_by(format!("noisefloor {}", env!("CARGO_PKG_VERSION")))
+        .set_key_value_metadata(Some(vec![parquet::file::metadata::KeyValue::new(
+            "noisefloor.sensor".into(),
+            sensor.to_owned(),
+        )]))
+        .build()
+}
+
+/// BLAKE3 of a file's bytes, and its size.
+pub fn hash_file(path: &Path) -> Result<(String, u64), LakeError> {
+    let mut f = File::open(path).map_err(|source| LakeError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let mut h = blake3::Hasher::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut size = 0u64;
+    loop {
+        let n = match f.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(source) => {
+                return Err(LakeError::Io {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
+        };
+        h.update(&buf[..n]);
+        size += n as u64;
+    }
+    Ok((h.finalize().to_hex().to_string(), size))
+}
+
+/// Ingests one input (`-` for stdin) into `lake`.
+pub fn ingest_one(
+    lake: &Lake,
+    input: &str,
+    opts: &IngestOptions,
+    enricher: &Enricher,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Outcome, LakeError> {
+    // stdin cannot be hashed before it is read, so it is spooled into the lake first.
+    let spool;
+    let path: &str = if input == "-" {
+        spool = lake.spool_path()?;
+        let mut f = File::create(&spool).map_err(|source| LakeError::Io {
+            path: spool.clone(),
+            source,
+        })?;
+        io::copy(&mut io::stdin().lock(), &mut f).map_err(|source| LakeError::Io {
+            path: spool.clone(),
+            source,
+        })?;
+        spool.to_str().unwrap_or("-")
+    } else {
+        input
+    };
+    let result = ingest_path(lake, input, path, opts, enricher, progress);
+    if input == "-" {
+        let _ = std::fs::remove_file(path);
+    }
+    result
+}
+
+fn ingest_path(
+    lake: &Lake,
+    input: &str,
+    path: &str,
+    opts: &IngestOptions,
+    enricher: &Enricher,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Outcome, LakeError> {
+    let (hash, size) = match hash_file(Path::new(path)) {
+        Ok(h) => h,
+        Err(e) => return Ok(Outcome::Failed(e.to_string())),
+    };
+    let previous = lake.entry(&opts.sensor, &hash);
+    if let Some(prev) = &previous
+        && !opts.replace
+    {
+        return Ok(Outcome::AlreadyIngested(prev.clone()));
+    }
+    // Sniff once for the kind and format the manifest records.
+    let (kind, capture_format) = match open_input(path) {
+        Ok(Input::Capture(r)) => (
+            "capture",
+            match r.format() {
+                Format::Pcapng => "pcapng",
+                Format::Pcap { .. } => "pcap",
+            },
+        ),
+        Ok(Input::Log(_)) => ("log", ""),
+        Err(e) => return Ok(Outcome::Failed(e.to_string())),
+    };
+    let staging = lake.stage(&opts.sensor, &hash)?;
+    let props = writer_properties(opts.zstd_level, &opts.sensor);
+    let row_ctx = RowContext {
+        sensor_group: opts.group.as_deref().map(Arc::from),
+        input: Arc::from(input),
+    };
+    let decode = Options::default();
+    let next_worker = std::sync::atomic::AtomicU32::new(0);
+    let files = [path.to_owned()];
+    let (workers, report) = pipeline::fold_parallel(
+        &files,
+        || Worker {
+            open: Vec::new(),
+            done: Vec::new(),
+            cache: Cache::new(enricher),
+            stats: LogStats::default(),
+            formats: Vec::new(),
+            rows: 0,
+            untimed: 0,
+            first_ts: None,
+            last_ts: None,
+            tick: 0,
+            next_part: 0,
+            worker_id: next_worker.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            error: None,
+        },
+        |w, batch| {
+            if w.error.is_some() {
+                return;
+            }
+            let r = if let Some(chunk) = &batch.lines {
+                let mut err = None;
+                let mut stats = std::mem::take(&mut w.stats);
+                logs::for_each_line(chunk, &batch.buf, &opts.log, &mut stats, |o, fmt| {
+                    if err.is_some() {
+                        return;
+                    }
+                    let Some(ts) = o.ts_ns else {
+                        w.untimed += 1;
+                        return;
+                    };
+                    if !w.formats.contains(&fmt.name()) {
+                        w.formats.push(fmt.name());
+                    }
+                    let v = classify_observation(o, &opts.ctx);
+                    if let Err(e) = push_row(
+                        w,
+                        ts,
+                        o,
+                        &Inner::default(),
+                        &v,
+                        &row_ctx,
+                        fmt.name(),
+                        &staging,
+                        &props,
+                    ) {
+                        err = Some(e);
+                    }
+                });
+                w.stats = stats;
+                err.map_or(Ok(()), Err)
+            } else {
+                let mut r = Ok(());
+                for rec in &batch.records {
+                    let d = dissect_with(&decode, rec.linktype, batch.data(rec));
+                    let v = classify(&d, &opts.ctx);
+                    let (o, inner) = packet_fields(rec.ts_ns, &d);
+                    r = push_row(
+                        w,
+                        rec.ts_ns,
+                        &o,
+                        &inner,
+                        &v,
+                        &row_ctx,
+                        capture_format,
+                        &staging,
+                        &props,
+                    );
+                    if r.is_err() {
+                        break;
+                    }
+                }
+                r
+            };
+            if let Err(e) = r {
+                w.error = Some(e);
+            }
+        },
+        progress,
+    );
+    // Close every file; the first write error aborts the input (nothing is committed).
+    let mut files_rows: Vec<(String, u64)> = Vec::new();
+    let mut stats = report.logs;
+    let mut entry = ManifestEntry {
+        sensor: opts.sensor.clone(),
+        input: input.to_owned(),
+        content_hash: hash.clone(),
+        size,
+        kind: kind.into(),
+        noisefloor_version: env!("CARGO_PKG_VERSION").into(),
+        ..Default::default()
+    };
+    let mut formats: Vec<&str> = Vec::new();
+    let mut first_error = None;
+    for mut w in workers {
+        if let Some(e) = w.error.take() {
+            first_error.get_or_insert(e);
+        }
+        for pw in w.open.drain(..) {
+            match close(pw) {
+                Ok(fr) => files_rows.push(fr),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        files_rows.append(&mut w.done);
+        stats.merge(&w.stats);
+        entry.rows += w.rows;
+        entry.untimed += w.untimed;
+        entry.first_ts_us = min_opt(entry.first_ts_us, w.first_ts);
+        entry.last_ts_us = max_opt(entry.last_ts_us, w.last_ts);
+        for f in w.formats {
+            if !formats.contains(&f) {
+                formats.push(f);
+            }
+        }
+    }
+    if let Some(e) = first_error {
+        return Err(e);
+    }
+    if report.files == 0 {
+        return Ok(Outcome::Failed(
+            report
+                .errors
+                .first()
+                .cloned()
+                .unwrap_or_else(|| format!("{input}: could not be opened")),
+        ));
+    }
+    formats.sort_unstable();
+    entry.format = if kind == "capture" {
+        capture_format.into()
+    } else {
+        formats.join(",")
+    };
+    if kind == "log" {
+        entry.read = stats.lines;
+        entry.records = stats.records;
+        entry.rejected = stats.rejected_total();
+        entry.errors = stats
+            .examples
+            .iter()
+            .take(20)
+            .map(|r| r.to_string())
+            .collect();
+    } else {
+        entry.read = entry.rows;
+        entry.records = entry.rows;
+    }
+    entry.rejected += report.errors.len() as u64;
+    entry.errors.extend(report.errors.iter().cloned());
+    files_rows.retain(|(_, rows)| *rows > 0);
+    files_rows.sort();
+    entry.files = files_rows.into_iter().map(|(f, _)| f).collect();
+    entry.ingested_at = jiff::Timestamp::now()
+        .round(jiff::Unit::Second)
+        .map_or_else(|_| String::new(), |t| t.to_string());
+    lake.commit(staging, entry.clone(), previous.as_ref())?;
+    Ok(Outcome::Added(entry))
+}
+
+fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn push_row(
+    w: &mut Worker,
+    ts_ns: i64,
+    o: &noisefloor_wire::Observation,
+    inner: &Inner,
+    v: &noisefloor_classify::Verdict,
+    ctx: &RowContext,
+    format: &str,
+    staging: &Staging,
+    props: &WriterProperties,
+) -> Result<(), LakeError> {
+    let ts_us = ts_ns.div_euclid(1000);
+    w.first_ts = min_opt(w.first_ts, Some(ts_us));
+    w.last_ts = max_opt(w.last_ts, Some(ts_us));
+    let date = ts_us.div_euclid(86_400_000_000);
+    w.rows += 1;
+    let i = w.writer_for(date, staging, props)?;
+    let unknown = noisefloor_enrich::Attribution::default();
+    let who = match o.src {
+        Some(a) => w.cache.get(a),
+        None => &unknown,
+    };
+    let pw = &mut w.open[i];
+    pw.builder.push(o, inner, v, who, ctx, format);
+    pw.rows += 1;
+    if pw.builder.len() >= FLUSH_ROWS {
+        let batch = pw.builder.finish();
+        pw.writer.write(&batch).map_err(LakeError::Parquet)?;
+    }
+    Ok(())
+}
+
+/// Ingests inputs one after the other, each its own commit.
+pub fn ingest_all(
+    lake: &Lake,
+    inputs: &[String],
+    opts: &IngestOptions,
+    enricher: &Enricher,
+    progress: &mut dyn FnMut(Progress),
+) -> Vec<(String, Result<Outcome, LakeError>)> {
+    inputs
+        .iter()
+        .map(|i| (i.clone(), ingest_one(lake, i, opts, enricher, progress)))
+        .collect()
+}

@@ -1,0 +1,51 @@
+//! The observation lake: classified, attributed events as hive-partitioned Parquet
+//! (`sensor=NAME/date=YYYY-MM-DD/`), written with atomic commits and a manifest that makes
+//! re-ingest a no-op, and queried with embedded SQL (DataFusion). The files are plain
+//! Parquet with microsecond UTC timestamps and signed integers, so DuckDB, Spark and Trino
+//! read the same directory unchanged.
+
+pub mod config;
+pub mod event;
+pub mod ingest;
+pub mod schema;
+pub mod sql;
+pub mod store;
+
+use std::path::PathBuf;
+
+pub use config::{Config, SensorConfig};
+pub use ingest::{IngestOptions, Outcome, ingest_one};
+pub use sql::Session;
+pub use store::{Lake, ManifestEntry, check_sensor_name, manifest};
+
+/// The lake directory used when neither `--lake` nor the configuration names one.
+pub const DEFAULT_LAKE: &str = "noisefloor-lake";
+
+#[derive(Debug, thiserror::Error)]
+pub enum LakeError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("writing Parquet: {0}")]
+    Parquet(parquet::errors::ParquetError),
+    #[error("manifest JSON: {0}")]
+    Json(serde_json::Error),
+    #[error(
+        "{0}: another noisefloor process is writing this lake; wait for it to finish (only one writer at a time)"
+    )]
+    Locked(PathBuf),
+    #[error(
+        "sensor name {0:?} is not usable: use 1-64 letters, digits, '-', '_' or '.', not starting with '.', '_' or '-'"
+    )]
+    BadSensorName(String),
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("{0}")]
+    Sql(String),
+    #[error("{0}: no lake here; create one with `noisefloor ingest FILE --sensor NAME --lake {0}`")]
+    NoLake(PathBuf),
+    #[error("lake damaged: {0}")]
+    Corrupt(String),
+}

@@ -1,0 +1,151 @@
+//! Embedded SQL over the lake (DataFusion).
+//!
+//! Tables and views:
+//! - `events`: every row, with the partition columns `sensor` and `date`;
+//! - `inputs`: the manifest (one row per ingested file);
+//! - `gre`: `events` where `proto = 47`;
+//! - `daily`: packets, rows and distinct sources per sensor, date and TSUBAME key.
+//!
+//! Hive partitions prune whole directories: `WHERE date >= '2026-01-01' AND sensor = 'x'`
+//! reads only those files.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{Int64Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use datafusion::datasource::MemTable;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::ListingOptions;
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use crate::LakeError;
+use crate::schema::{col, file_schema};
+use crate::store::manifest;
+
+/// Views created on every session; plain SQL, so they run unchanged in DuckDB or Spark.
+pub const VIEWS: &[(&str, &str)] = &[
+    ("gre", "SELECT * FROM events WHERE proto = 47"),
+    (
+        "daily",
+        "SELECT sensor, date, port_key, SUM(packets) AS packets, COUNT(*) AS row_count, \
+         COUNT(DISTINCT src) AS sources FROM events GROUP BY sensor, date, port_key",
+    ),
+];
+
+/// A query session over one lake.
+pub struct Session {
+    rt: tokio::runtime::Runtime,
+    ctx: SessionContext,
+}
+
+fn df(e: datafusion::error::DataFusionError) -> LakeError {
+    LakeError::Sql(e.to_string())
+}
+
+impl Session {
+    /// Opens the lake at `root` read-only (no lock: readers never see staged files).
+    pub fn open(root: &Path) -> Result<Session, LakeError> {
+        if !root.is_dir() {
+            return Err(LakeError::NoLake(root.to_owned()));
+        }
+        let root = root.canonicalize().map_err(|source| LakeError::Io {
+            path: root.to_owned(),
+            source,
+        })?;
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .build()
+            .map_err(|source| LakeError::Io {
+                path: root.clone(),
+                source,
+            })?;
+        let config = SessionConfig::new()
+            .with_target_partitions(threads)
+            .with_information_schema(true);
+        let ctx = SessionContext::new_with_config(config);
+        let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+            .with_file_extension(".parquet")
+            .with_table_partition_cols(vec![
+                (col::SENSOR.to_owned(), DataType::Utf8),
+                (col::DATE.to_owned(), DataType::Utf8),
+            ]);
+        let url = format!("{}/", root.display());
+        rt.block_on(ctx.register_listing_table("events", &url, options, Some(file_schema()), None))
+            .map_err(df)?;
+        ctx.register_table("inputs", Arc::new(inputs_table(&root)?))
+            .map_err(df)?;
+        let session = Session { rt, ctx };
+        for (name, body) in VIEWS {
+            session.sql(&format!("CREATE VIEW {name} AS {body}"))?;
+        }
+        Ok(session)
+    }
+
+    /// Runs one statement and collects its result.
+    pub fn sql(&self, query: &str) -> Result<Vec<RecordBatch>, LakeError> {
+        self.rt.block_on(async {
+            let frame = self.ctx.sql(query).await.map_err(df)?;
+            frame.collect().await.map_err(df)
+        })
+    }
+
+    /// The schema a query would return, without running it.
+    pub fn schema_of(&self, query: &str) -> Result<Arc<Schema>, LakeError> {
+        self.rt.block_on(async {
+            let frame = self.ctx.sql(query).await.map_err(df)?;
+            Ok(Arc::new(frame.schema().as_arrow().clone()))
+        })
+    }
+}
+
+fn inputs_table(root: &Path) -> Result<MemTable, LakeError> {
+    let entries = manifest(root);
+    let s = |f: &dyn Fn(&crate::ManifestEntry) -> String| -> Arc<StringArray> {
+        Arc::new(entries.iter().map(|e| Some(f(e))).collect::<StringArray>())
+    };
+    let n = |f: &dyn Fn(&crate::ManifestEntry) -> u64| -> Arc<Int64Array> {
+        Arc::new(
+            entries
+                .iter()
+                .map(|e| Some(i64::try_from(f(e)).unwrap_or(i64::MAX)))
+                .collect::<Int64Array>(),
+        )
+    };
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("sensor", DataType::Utf8, false),
+        Field::new("input", DataType::Utf8, false),
+        Field::new("content_hash", DataType::Utf8, false),
+        Field::new("size", DataType::Int64, false),
+        Field::new("kind", DataType::Utf8, false),
+        Field::new("format", DataType::Utf8, false),
+        Field::new("read", DataType::Int64, false),
+        Field::new("records", DataType::Int64, false),
+        Field::new("rejected", DataType::Int64, false),
+        Field::new("untimed", DataType::Int64, false),
+        Field::new("rows", DataType::Int64, false),
+        Field::new("files", DataType::Int64, false),
+        Field::new("ingested_at", DataType::Utf8, false),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            s(&|e| e.sensor.clone()),
+            s(&|e| e.input.clone()),
+            s(&|e| e.content_hash.clone()),
+            n(&|e| e.size),
+            s(&|e| e.kind.clone()),
+            s(&|e| e.format.clone()),
+            n(&|e| e.read),
+            n(&|e| e.records),
+            n(&|e| e.rejected),
+            n(&|e| e.untimed),
+            n(&|e| e.rows),
+            n(&|e| e.files.len() as u64),
+            s(&|e| e.ingested_at.clone()),
+        ],
+    )
+    .map_err(|e| LakeError::Sql(e.to_string()))?;
+    MemTable::try_new(schema, vec![vec![batch]]).map_err(df)
+}

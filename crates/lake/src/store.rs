@@ -1,0 +1,371 @@
+//! The lake on disk, and how data gets into it without ever being half there.
+//!
+//! ```text
+//! LAKE/sensor=NAME/date=YYYY-MM-DD/part-<hash>-<n>.parquet   the events (hive partitions)
+//! LAKE/_manifest/NAME/<hash>.json                             one entry per ingested input
+//! LAKE/_staging/NAME-<hash>/...                               an ingest in progress
+//! LAKE/.lock                                                  one writer at a time
+//! ```
+//!
+//! An input is committed in three steps: (1) its Parquet files are written and synced under
+//! `_staging` with a `.staged` suffix no reader lists; (2) a `COMMIT.json` naming them is
+//! written there atomically (temporary name, sync, rename) — the commit point; (3) the files
+//! are renamed into their partitions, the manifest entry is written atomically, and the
+//! staging directory is removed. Opening the lake for writing finishes any staged input that
+//! has a `COMMIT.json` (roll forward) and deletes any that has none (roll back), so a crash or
+//! `kill -9` at any moment leaves a readable lake, and the next run yields exactly the rows of
+//! one clean ingest. The manifest is keyed by the input's content hash, so ingesting the same
+//! bytes again adds nothing.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::LakeError;
+
+const MANIFEST: &str = "_manifest";
+const STAGING: &str = "_staging";
+const COMMIT: &str = "COMMIT.json";
+pub const STAGED_SUFFIX: &str = ".staged";
+
+/// What the manifest records about one ingested input.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct ManifestEntry {
+    pub sensor: String,
+    /// The input as named on the command line (`-` for stdin).
+    pub input: String,
+    /// BLAKE3 of the input's bytes as stored (compressed files hash compressed).
+    pub content_hash: String,
+    pub size: u64,
+    /// `capture` or `log`.
+    pub kind: String,
+    /// pcap, pcapng, or the log formats seen.
+    pub format: String,
+    /// Packets (captures) or lines (logs) read.
+    pub read: u64,
+    /// Log records among the lines.
+    pub records: u64,
+    /// Lines rejected (logs) or errors met reading (captures), with the first few messages.
+    pub rejected: u64,
+    pub errors: Vec<String>,
+    /// Records without an absolute time, which cannot be placed in a date partition.
+    pub untimed: u64,
+    /// Rows written to the lake (sum of their `packets` may be larger for counted logs).
+    pub rows: u64,
+    pub first_ts_us: Option<i64>,
+    pub last_ts_us: Option<i64>,
+    /// Files the input's rows are in, relative to the lake root.
+    pub files: Vec<String>,
+    /// Time of the commit (RFC 3339, UTC).
+    pub ingested_at: String,
+    pub noisefloor_version: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Commit {
+    entry: ManifestEntry,
+    /// Files of an earlier ingest of the same input that this one replaces (`--replace`).
+    replaces: Vec<String>,
+}
+
+/// A lake opened for writing (holds the writer lock until dropped).
+pub struct Lake {
+    root: PathBuf,
+    _lock: File,
+    /// Staged inputs found at open and finished (rolled forward) or removed (rolled back).
+    pub recovered: Vec<String>,
+}
+
+/// Sensor names become directory names: keep them to a safe alphabet.
+pub fn check_sensor_name(name: &str) -> Result<(), LakeError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && !name.starts_with(['.', '_', '-'])
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(LakeError::BadSensorName(name.to_owned()))
+    }
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> LakeError + '_ {
+    move |source| LakeError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Syncs a directory so renames and creations in it survive a power cut.
+fn sync_dir(dir: &Path) -> Result<(), LakeError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err(dir))
+}
+
+/// Writes `bytes` to `path` atomically: a temporary name beside it, synced, then renamed.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), LakeError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
+        std::process::id()
+    ));
+    let mut f = File::create(&tmp).map_err(io_err(&tmp))?;
+    f.write_all(bytes).map_err(io_err(&tmp))?;
+    f.sync_all().map_err(io_err(&tmp))?;
+    drop(f);
+    fs::rename(&tmp, path).map_err(io_err(path))?;
+    sync_dir(dir)
+}
+
+impl Lake {
+    /// Opens (creating if needed) the lake at `root` for writing: takes the writer lock and
+    /// finishes or removes whatever an interrupted run left staged.
+    pub fn open(root: &Path) -> Result<Lake, LakeError> {
+        fs::create_dir_all(root).map_err(io_err(root))?;
+        let lock_path = root.join(".lock");
+        let lock = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io_err(&lock_path))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(LakeError::Locked(root.to_owned()));
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(io_err(&lock_path)(e)),
+        }
+        let mut lake = Lake {
+            root: root.to_owned(),
+            _lock: lock,
+            recovered: Vec::new(),
+        };
+        lake.recover()?;
+        Ok(lake)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn recover(&mut self) -> Result<(), LakeError> {
+        let staging = self.root.join(STAGING);
+        let Ok(dir) = fs::read_dir(&staging) else {
+            return Ok(());
+        };
+        let mut names: Vec<PathBuf> = dir.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        names.sort();
+        for path in names {
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("")
+                .to_owned();
+            if !path.is_dir() {
+                // A stdin spool or a stray file from an interrupted run.
+                fs::remove_file(&path).map_err(io_err(&path))?;
+                continue;
+            }
+            let commit = fs::read(path.join(COMMIT))
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Commit>(&b).ok());
+            match commit {
+                Some(c) => {
+                    self.roll_forward(&path, &c)?;
+                    self.recovered.push(format!(
+                        "finished the interrupted commit of {}",
+                        c.entry.input
+                    ));
+                }
+                None => {
+                    fs::remove_dir_all(&path).map_err(io_err(&path))?;
+                    self.recovered
+                        .push(format!("removed the uncommitted ingest {name}"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn manifest_path(&self, sensor: &str, hash: &str) -> PathBuf {
+        self.root
+            .join(MANIFEST)
+            .join(sensor)
+            .join(format!("{hash}.json"))
+    }
+
+    /// The manifest entry of an input already in the lake, if any.
+    pub fn entry(&self, sensor: &str, hash: &str) -> Option<ManifestEntry> {
+        read_entry(&self.manifest_path(sensor, hash))
+    }
+
+    /// A fresh staging directory for one input (any leftover of the same input is removed).
+    pub fn stage(&self, sensor: &str, hash: &str) -> Result<Staging, LakeError> {
+        let dir = self.root.join(STAGING).join(format!("{sensor}-{hash}"));
+        if dir.exists() {
+            fs::remove_dir_all(&dir).map_err(io_err(&dir))?;
+        }
+        fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        Ok(Staging {
+            dir,
+            sensor: sensor.to_owned(),
+            hash: hash.to_owned(),
+        })
+    }
+
+    /// A path under `_staging` for spooling stdin before it can be hashed.
+    pub fn spool_path(&self) -> Result<PathBuf, LakeError> {
+        let dir = self.root.join(STAGING);
+        fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        Ok(dir.join(format!("stdin-{}.spool", std::process::id())))
+    }
+
+    /// Commits a staged input: the commit point, then the renames and the manifest entry.
+    /// `entry.files` must list the staged files (relative to the lake root, final names).
+    pub fn commit(
+        &self,
+        staging: Staging,
+        entry: ManifestEntry,
+        replaces: Option<&ManifestEntry>,
+    ) -> Result<(), LakeError> {
+        let (dir, commit) = self.commit_point(staging, entry, replaces)?;
+        self.roll_forward(&dir, &commit)
+    }
+
+    /// Only the commit point (what a crash right after it leaves behind). Exposed so tests
+    /// can check that the next [`Lake::open`] finishes the commit.
+    #[doc(hidden)]
+    pub fn commit_point_only(
+        &self,
+        staging: Staging,
+        entry: ManifestEntry,
+        replaces: Option<&ManifestEntry>,
+    ) -> Result<(), LakeError> {
+        self.commit_point(staging, entry, replaces).map(|_| ())
+    }
+
+    fn commit_point(
+        &self,
+        staging: Staging,
+        entry: ManifestEntry,
+        replaces: Option<&ManifestEntry>,
+    ) -> Result<(PathBuf, Commit), LakeError> {
+        let commit = Commit {
+            replaces: replaces
+                .map(|r| {
+                    r.files
+                        .iter()
+                        .filter(|f| !entry.files.contains(f))
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default(),
+            entry,
+        };
+        let bytes = serde_json::to_vec_pretty(&commit).map_err(LakeError::Json)?;
+        write_atomic(&staging.dir.join(COMMIT), &bytes)?;
+        Ok((staging.dir, commit))
+    }
+
+    /// Steps after the commit point; safe to repeat after a crash at any moment.
+    fn roll_forward(&self, dir: &Path, c: &Commit) -> Result<(), LakeError> {
+        for old in &c.replaces {
+            let p = self.root.join(old);
+            match fs::remove_file(&p) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_err(&p)(e)),
+            }
+        }
+        let mut dirs = Vec::new();
+        for rel in &c.entry.files {
+            let staged = dir.join(format!("{rel}{STAGED_SUFFIX}"));
+            let dest = self.root.join(rel);
+            if !staged.exists() {
+                // Renamed before the crash; it must then be in place.
+                if dest.exists() {
+                    continue;
+                }
+                return Err(LakeError::Corrupt(format!(
+                    "{}: committed file {rel} is missing from staging and from the lake",
+                    dir.display()
+                )));
+            }
+            let parent = dest.parent().unwrap_or(&self.root).to_owned();
+            fs::create_dir_all(&parent).map_err(io_err(&parent))?;
+            fs::rename(&staged, &dest).map_err(io_err(&dest))?;
+            if !dirs.contains(&parent) {
+                dirs.push(parent);
+            }
+        }
+        for d in &dirs {
+            sync_dir(d)?;
+        }
+        let bytes = serde_json::to_vec_pretty(&c.entry).map_err(LakeError::Json)?;
+        write_atomic(
+            &self.manifest_path(&c.entry.sensor, &c.entry.content_hash),
+            &bytes,
+        )?;
+        fs::remove_dir_all(dir).map_err(io_err(dir))?;
+        Ok(())
+    }
+}
+
+fn read_entry(path: &Path) -> Option<ManifestEntry> {
+    fs::read(path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+}
+
+/// Every manifest entry of the lake at `root` (read-only; no lock needed).
+pub fn manifest(root: &Path) -> Vec<ManifestEntry> {
+    let mut out = Vec::new();
+    let Ok(sensors) = fs::read_dir(root.join(MANIFEST)) else {
+        return out;
+    };
+    for s in sensors.flatten() {
+        let Ok(files) = fs::read_dir(s.path()) else {
+            continue;
+        };
+        for f in files.flatten() {
+            let p = f.path();
+            if p.extension().is_some_and(|e| e == "json")
+                && let Some(e) = read_entry(&p)
+            {
+                out.push(e);
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        (&a.sensor, &a.ingested_at, &a.input).cmp(&(&b.sensor, &b.ingested_at, &b.input))
+    });
+    out
+}
+
+/// One input being written.
+pub struct Staging {
+    dir: PathBuf,
+    sensor: String,
+    hash: String,
+}
+
+impl Staging {
+    /// The relative (final) name of part `n` of date `date`, and where to write it now.
+    pub fn part(&self, date: &str, n: u32) -> (String, PathBuf) {
+        let short = &self.hash[..self.hash.len().min(16)];
+        let rel = format!(
+            "sensor={}/date={date}/part-{short}-{n:04}.parquet",
+            self.sensor
+        );
+        let staged = self.dir.join(format!("{rel}{STAGED_SUFFIX}"));
+        (rel, staged)
+    }
+}

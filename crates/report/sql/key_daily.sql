@@ -1,0 +1,6 @@
+-- The ISC's "denies per day" for one key: packets and distinct sources per day.
+SELECT date, SUM(packets) AS packets, COUNT(DISTINCT src) AS sources
+FROM scope
+WHERE port_key = :key
+GROUP BY date
+ORDER BY date

@@ -1,0 +1,615 @@
+//! `noisefloor report`: the periodic report over the lake (TSUBAME's tables and figures, the
+//! ISC's denies per day, the HiNet table, classes over time, surges). Every number comes from
+//! the plain SQL files in `crates/report/sql/`, so the same queries run in DuckDB or Spark.
+
+use std::collections::BTreeMap;
+
+use arrow::array::{Array, RecordBatch};
+use arrow::datatypes::DataType;
+use noisefloor_lake::LakeError;
+use noisefloor_lake::Session;
+use serde::Serialize;
+
+use crate::surge;
+
+/// The report's queries, by file name.
+pub const QUERIES: &[(&str, &str)] = &[
+    ("summary", include_str!("../sql/summary.sql")),
+    ("top_keys", include_str!("../sql/top_keys.sql")),
+    (
+        "top_keys_country",
+        include_str!("../sql/top_keys_country.sql"),
+    ),
+    ("top_country", include_str!("../sql/top_country.sql")),
+    ("keys_by_sensor", include_str!("../sql/keys_by_sensor.sql")),
+    (
+        "daily_by_sensor",
+        include_str!("../sql/daily_by_sensor.sql"),
+    ),
+    ("key_daily", include_str!("../sql/key_daily.sql")),
+    ("sources_by_as", include_str!("../sql/sources_by_as.sql")),
+    (
+        "sources_by_city",
+        include_str!("../sql/sources_by_city.sql"),
+    ),
+    ("source_listing", include_str!("../sql/source_listing.sql")),
+    ("classes_daily", include_str!("../sql/classes_daily.sql")),
+    ("key_date", include_str!("../sql/key_date.sql")),
+];
+
+fn query(name: &str) -> &'static str {
+    QUERIES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or("", |(_, q)| q)
+}
+
+/// A SQL string literal.
+pub fn literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// A query file with its `:name` parameters replaced by literals.
+pub fn bind(name: &str, params: &[(&str, &str)]) -> String {
+    let mut q = query(name).to_owned();
+    for (k, v) in params {
+        q = q.replace(&format!(":{k}"), &literal(v));
+    }
+    q
+}
+
+/// What the report covers.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Scope {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// Sensors to include (empty: all).
+    pub sensors: Vec<String>,
+    /// The group the sensors were chosen by, if any.
+    pub group: Option<String>,
+    /// The key sections 4 and 5 follow (default `GRE`).
+    pub key: String,
+    /// Country for the second Table 1 (default: the country with the most packets).
+    pub country: Option<String>,
+    pub top: usize,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Summary {
+    pub rows: i64,
+    pub packets: i64,
+    pub sources: i64,
+    pub first_date: Option<String>,
+    pub last_date: Option<String>,
+    pub sensors: i64,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct KeyRow {
+    pub rank: usize,
+    pub key: String,
+    pub packets: i64,
+    /// Share of the table's packets, percent.
+    pub share: f64,
+    pub sources: Option<i64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SensorKeys {
+    pub sensor: String,
+    pub keys: Vec<KeyRow>,
+}
+
+/// Daily average packets per sensor in one month (TSUBAME Figures 2 and 3).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct MonthRow {
+    pub month: String,
+    /// A sensor, or a group (average over its sensors).
+    pub name: String,
+    pub is_group: bool,
+    pub daily_average: f64,
+    /// The same month a year earlier, when the lake has it.
+    pub year_before: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct DayRow {
+    pub date: String,
+    pub packets: i64,
+    pub sources: i64,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct AsRow {
+    pub asn: Option<i64>,
+    pub as_name: Option<String>,
+    pub packets: i64,
+    pub sources: i64,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct CityRow {
+    pub country: Option<String>,
+    pub city: Option<String>,
+    pub packets: i64,
+    pub sources: i64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ClassMonth {
+    pub month: String,
+    pub class: String,
+    pub packets: i64,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SurgeRow {
+    pub key: String,
+    pub start: String,
+    pub before_per_day: f64,
+    pub after_per_day: f64,
+    pub ratio: f64,
+    pub score: f64,
+}
+
+/// The whole report.
+#[derive(Clone, Debug, Serialize)]
+pub struct Periodic {
+    pub scope: Scope,
+    pub summary: Summary,
+    pub top_keys: Vec<KeyRow>,
+    pub country: Option<String>,
+    pub top_keys_country: Vec<KeyRow>,
+    pub per_sensor: Vec<SensorKeys>,
+    pub monthly: Vec<MonthRow>,
+    pub key_daily: Vec<DayRow>,
+    pub by_as: Vec<AsRow>,
+    pub by_city: Vec<CityRow>,
+    pub classes_monthly: Vec<ClassMonth>,
+    /// (date, class, packets) for the chart.
+    #[serde(skip)]
+    pub classes_daily: Vec<(String, String, i64)>,
+    pub surges: Vec<SurgeRow>,
+    /// Only this section is rendered (1-7), when set.
+    #[serde(skip)]
+    pub only_section: Option<u8>,
+}
+
+/// A column of a result as strings (NULL as `None`).
+pub fn strings(batches: &[RecordBatch], col: usize) -> Vec<Option<String>> {
+    let mut out = Vec::new();
+    for b in batches {
+        let c = b.column(col);
+        let c = arrow::compute::cast(c, &DataType::Utf8).unwrap_or_else(|_| c.clone());
+        if let Some(s) = c.as_any().downcast_ref::<arrow::array::StringArray>() {
+            out.extend(s.iter().map(|v| v.map(str::to_owned)));
+        } else {
+            out.extend(std::iter::repeat_n(None, c.len()));
+        }
+    }
+    out
+}
+
+/// A column of a result as integers (NULL as `None`).
+pub fn ints(batches: &[RecordBatch], col: usize) -> Vec<Option<i64>> {
+    let mut out = Vec::new();
+    for b in batches {
+        let c = b.column(col);
+        let c = arrow::compute::cast(c, &DataType::Int64).unwrap_or_else(|_| c.clone());
+        if let Some(s) = c.as_any().downcast_ref::<arrow::array::Int64Array>() {
+            out.extend(s.iter());
+        } else {
+            out.extend(std::iter::repeat_n(None, c.len()));
+        }
+    }
+    out
+}
+
+fn key_rows(batches: &[RecordBatch], top: usize, with_sources: bool) -> Vec<KeyRow> {
+    let keys = strings(batches, 0);
+    let packets = ints(batches, 1);
+    let sources = if with_sources {
+        ints(batches, 2)
+    } else {
+        vec![None; keys.len()]
+    };
+    let total: i64 = packets.iter().flatten().sum();
+    keys.into_iter()
+        .zip(packets)
+        .zip(sources)
+        .take(top)
+        .enumerate()
+        .map(|(i, ((k, p), s))| {
+            let p = p.unwrap_or(0);
+            KeyRow {
+                rank: i + 1,
+                key: k.unwrap_or_default(),
+                packets: p,
+                share: if total > 0 {
+                    100.0 * p as f64 / total as f64
+                } else {
+                    0.0
+                },
+                sources: s,
+            }
+        })
+        .collect()
+}
+
+fn days_in_month(y: i64, m: u32) -> i64 {
+    use noisefloor_capture::logs::time::days_from_civil;
+    let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    days_from_civil(ny, nm, 1) - days_from_civil(y, m, 1)
+}
+
+pub(crate) fn parse_date(d: &str) -> Option<i64> {
+    let y = d.get(0..4)?.parse().ok()?;
+    let m = d.get(5..7)?.parse().ok()?;
+    let dd = d.get(8..10)?.parse().ok()?;
+    Some(noisefloor_capture::logs::time::days_from_civil(y, m, dd))
+}
+
+pub(crate) fn date_of(days: i64) -> String {
+    let (y, m, d) = noisefloor_capture::logs::time::civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The month twelve months before `YYYY-MM`.
+fn year_before(month: &str) -> String {
+    let y: i64 = month[..4].parse().unwrap_or(0);
+    format!("{:04}{}", y - 1, &month[4..])
+}
+
+impl Periodic {
+    /// Runs every section's query over `session`.
+    pub fn build(session: &Session, mut scope: Scope) -> Result<Periodic, LakeError> {
+        let mut cond = Vec::new();
+        if let Some(f) = &scope.from {
+            cond.push(format!("date >= {}", literal(f)));
+        }
+        if let Some(t) = &scope.to {
+            cond.push(format!("date <= {}", literal(t)));
+        }
+        if !scope.sensors.is_empty() {
+            let list: Vec<String> = scope.sensors.iter().map(|s| literal(s)).collect();
+            cond.push(format!("sensor IN ({})", list.join(", ")));
+        }
+        let mut hist = cond.clone();
+        if let Some(f) = &scope.from {
+            let from = parse_date(f).ok_or_else(|| {
+                LakeError::Sql(format!("--from {f}: expected a date as YYYY-MM-DD"))
+            })?;
+            let (y, m, d) = noisefloor_capture::logs::time::civil_from_days(from);
+            let _ = d;
+            let earlier = noisefloor_capture::logs::time::days_from_civil(y - 1, m, 1);
+            hist[0] = format!("date >= {}", literal(&date_of(earlier)));
+        }
+        let where_ = |c: &[String]| {
+            if c.is_empty() {
+                String::new()
+            } else {
+                format!(" WHERE {}", c.join(" AND "))
+            }
+        };
+        session.sql(&format!(
+            "CREATE OR REPLACE VIEW scope AS SELECT * FROM events{}",
+            where_(&cond)
+        ))?;
+        session.sql(&format!(
+            "CREATE OR REPLACE VIEW history AS SELECT * FROM events{}",
+            where_(&hist)
+        ))?;
+
+        let s = session.sql(query("summary"))?;
+        let summary = Summary {
+            rows: ints(&s, 0).first().copied().flatten().unwrap_or(0),
+            packets: ints(&s, 1).first().copied().flatten().unwrap_or(0),
+            sources: ints(&s, 2).first().copied().flatten().unwrap_or(0),
+            first_date: strings(&s, 3).into_iter().next().flatten(),
+            last_date: strings(&s, 4).into_iter().next().flatten(),
+            sensors: ints(&s, 5).first().copied().flatten().unwrap_or(0),
+        };
+        let top = scope.top.max(1);
+        let top_keys = key_rows(&session.sql(query("top_keys"))?, top, true);
+        let country = match &scope.country {
+            Some(c) => Some(c.to_ascii_uppercase()),
+            None => strings(&session.sql(query("top_country"))?, 0)
+                .into_iter()
+                .next()
+                .flatten(),
+        };
+        scope.country.clone_from(&country);
+        let top_keys_country = match &country {
+            Some(c) => key_rows(
+                &session.sql(&bind("top_keys_country", &[("country", c)]))?,
+                top,
+                true,
+            ),
+            None => Vec::new(),
+        };
+
+        let kb = session.sql(query("keys_by_sensor"))?;
+        let mut per_sensor: Vec<SensorKeys> = Vec::new();
+        for ((s, k), p) in strings(&kb, 0)
+            .into_iter()
+            .zip(strings(&kb, 1))
+            .zip(ints(&kb, 2))
+        {
+            let s = s.unwrap_or_default();
+            if per_sensor.last().is_none_or(|x| x.sensor != s) {
+                per_sensor.push(SensorKeys {
+                    sensor: s,
+                    keys: Vec::new(),
+                });
+            }
+            if let Some(last) = per_sensor.last_mut() {
+                last.keys.push(KeyRow {
+                    rank: last.keys.len() + 1,
+                    key: k.unwrap_or_default(),
+                    packets: p.unwrap_or(0),
+                    share: 0.0,
+                    sources: None,
+                });
+            }
+        }
+        for ps in &mut per_sensor {
+            let total: i64 = ps.keys.iter().map(|k| k.packets).sum();
+            ps.keys.truncate(10);
+            for k in &mut ps.keys {
+                k.share = if total > 0 {
+                    100.0 * k.packets as f64 / total as f64
+                } else {
+                    0.0
+                };
+            }
+        }
+
+        let monthly = monthly(&session.sql(query("daily_by_sensor"))?, &scope, &summary);
+
+        let key = scope.key.clone();
+        let kd = session.sql(&bind("key_daily", &[("key", &key)]))?;
+        let key_daily = strings(&kd, 0)
+            .into_iter()
+            .zip(ints(&kd, 1))
+            .zip(ints(&kd, 2))
+            .map(|((d, p), s)| DayRow {
+                date: d.unwrap_or_default(),
+                packets: p.unwrap_or(0),
+                sources: s.unwrap_or(0),
+            })
+            .collect();
+        let ba = session.sql(&bind("sources_by_as", &[("key", &key)]))?;
+        let by_as = ints(&ba, 0)
+            .into_iter()
+            .zip(strings(&ba, 1))
+            .zip(ints(&ba, 2))
+            .zip(ints(&ba, 3))
+            .map(|(((asn, name), p), s)| AsRow {
+                asn,
+                as_name: name,
+                packets: p.unwrap_or(0),
+                sources: s.unwrap_or(0),
+            })
+            .collect();
+        let bc = session.sql(&bind("sources_by_city", &[("key", &key)]))?;
+        let by_city = strings(&bc, 0)
+            .into_iter()
+            .zip(strings(&bc, 1))
+            .zip(ints(&bc, 2))
+            .zip(ints(&bc, 3))
+            .map(|(((country, city), p), s)| CityRow {
+                country,
+                city,
+                packets: p.unwrap_or(0),
+                sources: s.unwrap_or(0),
+            })
+            .collect();
+
+        let cd = session.sql(query("classes_daily"))?;
+        let classes_daily: Vec<(String, String, i64)> = strings(&cd, 0)
+            .into_iter()
+            .zip(strings(&cd, 1))
+            .zip(ints(&cd, 2))
+            .map(|((d, c), p)| (d.unwrap_or_default(), c.unwrap_or_default(), p.unwrap_or(0)))
+            .collect();
+        let mut cm: BTreeMap<(String, String), i64> = BTreeMap::new();
+        for (d, c, p) in &classes_daily {
+            *cm.entry((d[..7.min(d.len())].to_owned(), c.clone()))
+                .or_default() += p;
+        }
+        let classes_monthly = cm
+            .into_iter()
+            .map(|((month, class), packets)| ClassMonth {
+                month,
+                class,
+                packets,
+            })
+            .collect();
+
+        let surges = surges(&session.sql(query("key_date"))?, &summary);
+        Ok(Periodic {
+            scope,
+            summary,
+            top_keys,
+            country,
+            top_keys_country,
+            per_sensor,
+            monthly,
+            key_daily,
+            by_as,
+            by_city,
+            classes_monthly,
+            classes_daily,
+            surges,
+            only_section: None,
+        })
+    }
+
+    /// Keeps one section (1-7): the others are emptied and not rendered.
+    pub fn keep_section(&mut self, n: u8) {
+        self.only_section = Some(n);
+        if n != 1 {
+            self.top_keys.clear();
+            self.top_keys_country.clear();
+        }
+        if n != 2 {
+            self.per_sensor.clear();
+        }
+        if n != 3 {
+            self.monthly.clear();
+        }
+        if n != 4 {
+            self.key_daily.clear();
+        }
+        if n != 5 {
+            self.by_as.clear();
+            self.by_city.clear();
+        }
+        if n != 6 {
+            self.classes_monthly.clear();
+            self.classes_daily.clear();
+        }
+        if n != 7 {
+            self.surges.clear();
+        }
+    }
+
+    pub fn json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    }
+}
+
+/// Daily averages per sensor and month (packets in the month ÷ days of the month inside the
+/// report's date range), per group (the mean of its sensors' averages), with the same month
+/// a year earlier.
+fn monthly(batches: &[RecordBatch], scope: &Scope, summary: &Summary) -> Vec<MonthRow> {
+    let sensors = strings(batches, 0);
+    let groups = strings(batches, 1);
+    let dates = strings(batches, 2);
+    let packets = ints(batches, 3);
+    // (sensor, month) → packets, over the history range.
+    let mut per: BTreeMap<(String, String), i64> = BTreeMap::new();
+    let mut group_of: BTreeMap<String, String> = BTreeMap::new();
+    for i in 0..sensors.len() {
+        let (Some(s), Some(d)) = (&sensors[i], &dates[i]) else {
+            continue;
+        };
+        *per.entry((s.clone(), d[..7.min(d.len())].to_owned()))
+            .or_default() += packets[i].unwrap_or(0);
+        if let Some(g) = &groups[i] {
+            group_of.insert(s.clone(), g.clone());
+        }
+    }
+    let (Some(first), Some(last)) = (
+        scope
+            .from
+            .as_deref()
+            .or(summary.first_date.as_deref())
+            .and_then(parse_date),
+        scope
+            .to
+            .as_deref()
+            .or(summary.last_date.as_deref())
+            .and_then(parse_date),
+    ) else {
+        return Vec::new();
+    };
+    // Days of each month inside [first, last], and of the same month a year earlier (whole).
+    let mut months: Vec<(String, i64)> = Vec::new();
+    let mut d = first;
+    while d <= last {
+        let (y, m, _) = noisefloor_capture::logs::time::civil_from_days(d);
+        let start = noisefloor_capture::logs::time::days_from_civil(y, m, 1);
+        let end = start + days_in_month(y, m) - 1;
+        let covered = end.min(last) - d.max(start) + 1;
+        months.push((format!("{y:04}-{m:02}"), covered));
+        d = end + 1;
+    }
+    let sensor_names: Vec<String> = {
+        let mut v: Vec<String> = per.keys().map(|(s, _)| s.clone()).collect();
+        v.dedup();
+        v
+    };
+    let avg = |sensor: &str, month: &str, days: i64| -> Option<f64> {
+        per.get(&(sensor.to_owned(), month.to_owned()))
+            .map(|p| *p as f64 / days.max(1) as f64)
+    };
+    let mut out = Vec::new();
+    for (month, days) in &months {
+        let yb = year_before(month);
+        let yb_days = days_in_month(
+            yb[..4].parse().unwrap_or(1970),
+            yb[5..7].parse().unwrap_or(1),
+        );
+        let mut groups: BTreeMap<String, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+        for s in &sensor_names {
+            let this = avg(s, month, *days).unwrap_or(0.0);
+            let before = avg(s, &yb, yb_days);
+            out.push(MonthRow {
+                month: month.clone(),
+                name: s.clone(),
+                is_group: false,
+                daily_average: this,
+                year_before: before,
+            });
+            if let Some(g) = group_of.get(s) {
+                let e = groups.entry(g.clone()).or_default();
+                e.0.push(this);
+                if let Some(b) = before {
+                    e.1.push(b);
+                }
+            }
+        }
+        for (g, (this, before)) in groups {
+            let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+            out.push(MonthRow {
+                month: month.clone(),
+                name: g,
+                is_group: true,
+                daily_average: mean(&this),
+                year_before: (!before.is_empty()).then(|| mean(&before)),
+            });
+        }
+    }
+    out
+}
+
+fn surges(batches: &[RecordBatch], summary: &Summary) -> Vec<SurgeRow> {
+    let (Some(first), Some(last)) = (
+        summary.first_date.as_deref().and_then(parse_date),
+        summary.last_date.as_deref().and_then(parse_date),
+    ) else {
+        return Vec::new();
+    };
+    let n = (last - first + 1).max(0) as usize;
+    let mut series: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    let keys = strings(batches, 0);
+    let dates = strings(batches, 1);
+    let packets = ints(batches, 2);
+    for i in 0..keys.len() {
+        let (Some(k), Some(d)) = (&keys[i], dates[i].as_deref().and_then(parse_date)) else {
+            continue;
+        };
+        let idx = d - first;
+        if idx < 0 || idx as usize >= n {
+            continue;
+        }
+        let v = series.entry(k.clone()).or_insert_with(|| vec![0; n]);
+        v[idx as usize] += packets[i].unwrap_or(0).max(0) as u64;
+    }
+    let mut out = Vec::new();
+    for (k, v) in series {
+        for s in surge::detect(&v) {
+            out.push(SurgeRow {
+                key: k.clone(),
+                start: date_of(first + s.start as i64),
+                before_per_day: s.before,
+                after_per_day: s.after,
+                ratio: s.ratio,
+                score: s.score,
+            });
+        }
+    }
+    out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.key.cmp(&b.key)));
+    out
+}

@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""DuckDB reads the lake noisefloor wrote and must compute the same numbers as `report`.
+
+Usage: crosscheck.py NOISEFLOOR NOISEFLOOR_SYNTH WORKDIR
+
+1. noisefloor-synth writes the synthetic three-sensor, fourteen-month inputs (and truth.json);
+2. noisefloor ingests them (one sensor at a time) and writes `report --format json`;
+3. DuckDB (PyPI duckdb) reads the Parquet files with hive partitioning and computes the
+   top-N keys, GRE per day (packets, distinct sources) and per-sensor monthly totals, both
+   with its own SQL and by running the report's SQL files from crates/report/sql unchanged.
+Every number must equal the report's and the generator's ground truth.
+"""
+import json, pathlib, subprocess, sys
+
+import duckdb
+
+nf, synth, work = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3])
+repo = pathlib.Path(__file__).resolve().parents[2]
+inputs = work / "inputs"
+lake = work / "lake"
+subprocess.run([synth, "--lake-inputs", str(inputs)], check=True)
+config = inputs / "noisefloor.toml"
+for sensor in ["tokyo", "osaka", "frankfurt"]:
+    files = sorted(str(p) for p in inputs.glob(f"{sensor}-*.pcap"))
+    subprocess.run([nf, "ingest", *files, "--sensor", sensor, "--config", str(config),
+                    "--lake", str(lake)], check=True, stdout=subprocess.DEVNULL)
+report = json.loads(subprocess.run([nf, "report", "--config", str(config), "--lake", str(lake),
+                                    "--format", "json", "--top", "15"],
+                                   check=True, capture_output=True, text=True).stdout)
+truth = json.loads((inputs / "truth.json").read_text())
+
+con = duckdb.connect()
+con.execute(f"""CREATE VIEW events AS SELECT * FROM read_parquet(
+    '{lake}/sensor=*/date=*/*.parquet', hive_partitioning = true)""")
+con.execute("CREATE VIEW scope AS SELECT * FROM events")
+con.execute("CREATE VIEW history AS SELECT * FROM events")
+
+# Types other engines rely on: microsecond UTC timestamps, signed integers.
+types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE events)").fetchall())
+assert types["ts"] == "TIMESTAMP WITH TIME ZONE", types["ts"]
+assert types["proto"] == "SMALLINT" and types["packets"] == "BIGINT", types
+
+total = con.execute("SELECT SUM(packets) FROM events").fetchone()[0]
+assert total == report["summary"]["packets"] == sum(t["packets"] for t in truth), total
+
+# Top-N keys with DuckDB's own SQL.
+top = con.execute("""SELECT port_key, SUM(packets) AS p, COUNT(DISTINCT src) AS s FROM events
+                     GROUP BY port_key ORDER BY p DESC, port_key LIMIT 15""").fetchall()
+got = [(r["key"], r["packets"], r["sources"]) for r in report["top_keys"]]
+assert top == got, (top, got)
+
+# GRE per day.
+daily = con.execute("""SELECT CAST(date AS VARCHAR), SUM(packets), COUNT(DISTINCT src) FROM events
+                       WHERE port_key = 'GRE' GROUP BY date ORDER BY date""").fetchall()
+got = [(r["date"], r["packets"], r["sources"]) for r in report["key_daily"]]
+assert daily == got, (daily[:5], got[:5])
+want = {}
+for t in truth:
+    if t["key"] == "GRE":
+        want[t["date"]] = want.get(t["date"], 0) + t["packets"]
+assert {d: p for d, p, _ in daily} == want
+
+# The report's own SQL files run unchanged in DuckDB.
+def run_file(name, **params):
+    q = (repo / "crates/report/sql" / f"{name}.sql").read_text()
+    for k, v in params.items():
+        q = q.replace(f":{k}", "'" + v.replace("'", "''") + "'")
+    return con.execute(q).fetchall()
+
+rows = run_file("top_keys")[:15]
+assert [(k, p, s) for k, p, s in rows] == [(r["key"], r["packets"], r["sources"]) for r in report["top_keys"]]
+rows = run_file("key_daily", key="GRE")
+assert [(str(d), p, s) for d, p, s in rows] == [(r["date"], r["packets"], r["sources"]) for r in report["key_daily"]]
+rows = run_file("sources_by_as", key="GRE")
+assert [(a, n, p, s) for a, n, p, s in rows] == [(r["asn"], r["as_name"], r["packets"], r["sources"]) for r in report["by_as"]]
+rows = run_file("keys_by_sensor")
+for s in report["per_sensor"]:
+    mine = [(k, p) for sen, k, p in rows if sen == s["sensor"]][:10]
+    assert mine == [(k["key"], k["packets"]) for k in s["keys"]], s["sensor"]
+print(f"DuckDB cross-check passed: {total} packets, {len(top)} top keys, {len(daily)} GRE days, "
+      f"{len(report['by_as'])} GRE networks")
