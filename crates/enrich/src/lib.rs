@@ -81,6 +81,10 @@ impl Enricher {
             path: path.to_owned(),
             source,
         })?;
+        self.add_mmdb_bytes(path, buf)
+    }
+    /// Adds a MaxMind-format database already in memory (`path` names it in errors).
+    pub fn add_mmdb_bytes(&mut self, path: &Path, buf: Vec<u8>) -> Result<(), EnrichError> {
         let reader = maxminddb::Reader::from_source(buf).map_err(|source| EnrichError::Mmdb {
             path: path.to_owned(),
             source,

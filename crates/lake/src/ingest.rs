@@ -31,7 +31,7 @@ const FLUSH_ROWS: usize = 64 * 1024;
 const ROW_GROUP_ROWS: usize = 1 << 20;
 /// Dates a worker keeps open at once; beyond it the least recently used file is closed (a
 /// year of logs must not hold 365 row groups in memory).
-const OPEN_DATES: usize = 16;
+const OPEN_DATES: usize = 8;
 
 /// How to ingest.
 pub struct IngestOptions {
@@ -392,9 +392,11 @@ fn ingest_path(
         }
     }
     if let Some(e) = first_error {
+        staging.discard();
         return Err(e);
     }
     if report.files == 0 {
+        staging.discard();
         return Ok(Outcome::Failed(
             report
                 .errors

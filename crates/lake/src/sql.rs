@@ -85,10 +85,25 @@ impl Session {
 
     /// Runs one statement and collects its result.
     pub fn sql(&self, query: &str) -> Result<Vec<RecordBatch>, LakeError> {
-        self.rt.block_on(async {
-            let frame = self.ctx.sql(query).await.map_err(df)?;
-            frame.collect().await.map_err(df)
-        })
+        let run = || {
+            self.rt.block_on(async {
+                let frame = self.ctx.sql(query).await.map_err(df)?;
+                frame.collect().await.map_err(df)
+            })
+        };
+        let mut result = run();
+        // A commit replacing files (`ingest --replace`) can remove a file between the
+        // listing and the read; listing again sees the lake after the commit.
+        for _ in 0..3 {
+            match &result {
+                Err(LakeError::Sql(m)) if m.contains("No such file or directory") => {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                    result = run();
+                }
+                _ => break,
+            }
+        }
+        result
     }
 
     /// The schema a query would return, without running it.

@@ -358,6 +358,12 @@ pub struct Staging {
 }
 
 impl Staging {
+    /// Removes a staged input that will not be committed (a failed read or write); a crash
+    /// before this runs is cleaned up by the next [`Lake::open`].
+    pub fn discard(self) {
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+
     /// The relative (final) name of part `n` of date `date`, and where to write it now.
     pub fn part(&self, date: &str, n: u32) -> (String, PathBuf) {
         let short = &self.hash[..self.hash.len().min(16)];

@@ -321,36 +321,53 @@ fn the_gre_surge_is_found_on_its_first_day_and_nothing_else_surges() {
 #[test]
 fn reingest_adds_nothing_and_replace_keeps_one_copy() {
     let f = fixture();
-    let count = || {
-        sql("SELECT COUNT(*) AS n, SUM(packets) AS p FROM events")[0]["n"]
+    // The shared lake: ingesting an input again adds nothing.
+    let count = |lake: &Path| {
+        let out = run(bin()
+            .args(["sql", "--format", "json", "--lake"])
+            .arg(lake)
+            .arg("SELECT COUNT(*) AS n FROM events"));
+        serde_json::from_str::<Value>(&out).unwrap()[0]["n"]
             .as_u64()
             .unwrap()
     };
-    let before = count();
+    let before = count(&f.lake);
     assert_eq!(before, f.truth.total);
-    let one = f.truth.files[0].clone();
-    let out = run(bin()
-        .arg("ingest")
-        .arg(&one)
-        .args(["--sensor", "tokyo", "--json", "--config"])
-        .arg(&f.config));
-    let v: Value = serde_json::from_str(&out).unwrap();
+    let ingest = |lake: &Path, extra: &[&str]| -> Value {
+        let out = run(bin()
+            .arg("ingest")
+            .arg(&f.truth.files[0])
+            .args(["--sensor", "tokyo", "--json", "--lake"])
+            .arg(lake)
+            .args(extra));
+        serde_json::from_str(&out).unwrap()
+    };
+    let v = ingest(&f.lake, &[]);
     assert_eq!(v["inputs"][0]["status"], "already-ingested");
     assert_eq!(v["rows_added"], 0);
-    assert_eq!(count(), before);
-    // --replace swaps the rows of that input for a fresh copy: still one copy.
-    let out = run(bin()
-        .arg("ingest")
-        .arg(&one)
-        .args(["--sensor", "tokyo", "--replace", "--json", "--config"])
-        .arg(&f.config));
-    let v: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["inputs"][0]["status"], "added");
-    assert_eq!(count(), before);
+    assert_eq!(count(&f.lake), before);
     // The manifest lists every input once.
     let inputs = sql("SELECT COUNT(*) AS n, COUNT(DISTINCT content_hash) AS h FROM inputs");
     assert_eq!(inputs[0]["n"], f.truth.files.len());
     assert_eq!(inputs[0]["h"], f.truth.files.len());
+    // --replace (in a lake of its own: it swaps files under concurrent readers) keeps one
+    // copy, and the same bytes under another sensor are another input.
+    let dir = tmp("replace");
+    let lake = dir.join("lake");
+    let first = ingest(&lake, &[]);
+    let rows = first["rows_added"].as_u64().unwrap();
+    assert!(rows > 0);
+    let again = ingest(&lake, &["--replace"]);
+    assert_eq!(again["inputs"][0]["status"], "added");
+    assert_eq!(count(&lake), rows);
+    let out = run(bin()
+        .arg("ingest")
+        .arg(&f.truth.files[0])
+        .args(["--sensor", "osaka", "--lake"])
+        .arg(&lake));
+    assert!(out.contains("added"), "{out}");
+    assert_eq!(count(&lake), 2 * rows);
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]

@@ -11,7 +11,7 @@ pub fn thousands(n: i64) -> String {
     let s = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -45,7 +45,7 @@ impl Table {
             }
         }
         let line = |cells: &[String], out: &mut String| {
-            out.push_str(" ");
+            out.push(' ');
             for (i, c) in cells.iter().enumerate() {
                 let pad = w[i] - c.chars().count();
                 out.push(' ');
@@ -405,7 +405,7 @@ impl Periodic {
             *class_totals.entry(&c.class).or_default() += c.packets;
         }
         let mut top_classes: Vec<(&str, i64)> = class_totals.into_iter().collect();
-        top_classes.sort_by(|a, b| b.1.cmp(&a.1));
+        top_classes.sort_by_key(|c| std::cmp::Reverse(c.1));
         top_classes.truncate(6);
         let mut dates: Vec<String> = self.classes_daily.iter().map(|c| c.0.clone()).collect();
         dates.dedup();

@@ -50,8 +50,9 @@ fn median(v: &[f64]) -> f64 {
     }
 }
 
-/// Change points of `y` (log scale) within [a, b), by recursive best split.
-fn split(y: &[f64], prefix: &[f64], a: usize, b: usize, sigma: f64, out: &mut Vec<(usize, f64)>) {
+/// Change points of the log series (given as prefix sums) within [a, b), by recursive best
+/// split.
+fn split(prefix: &[f64], a: usize, b: usize, sigma: f64, out: &mut Vec<(usize, f64)>) {
     if out.len() >= MAX_CHANGES || b - a < 2 * MIN_SEGMENT {
         return;
     }
@@ -66,13 +67,12 @@ fn split(y: &[f64], prefix: &[f64], a: usize, b: usize, sigma: f64, out: &mut Ve
             best = Some((k, s));
         }
     }
-    let _ = y;
     if let Some((k, s)) = best
         && s.abs() >= SIGNIFICANCE
     {
         out.push((k, s));
-        split(y, prefix, a, k, sigma, out);
-        split(y, prefix, k, b, sigma, out);
+        split(prefix, a, k, sigma, out);
+        split(prefix, k, b, sigma, out);
     }
 }
 
@@ -92,7 +92,7 @@ pub fn detect(daily: &[u64]) -> Vec<Surge> {
         prefix.push(prefix.last().copied().unwrap_or(0.0) + v);
     }
     let mut cps = Vec::new();
-    split(&y, &prefix, 0, y.len(), sigma, &mut cps);
+    split(&prefix, 0, y.len(), sigma, &mut cps);
     cps.sort_by_key(|c| c.0);
     let x: Vec<f64> = daily.iter().map(|&v| v as f64).collect();
     let mut out = Vec::new();

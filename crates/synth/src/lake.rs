@@ -107,6 +107,9 @@ impl Default for LakeSpec {
     }
 }
 
+/// Packets and the distinct sources that sent them.
+pub type Senders = (u64, BTreeSet<[u8; 4]>);
+
 /// Ground truth, keyed the way reports are.
 #[derive(Clone, Debug, Default)]
 pub struct Truth {
@@ -125,9 +128,8 @@ pub struct Truth {
     /// Packets per key from sources in each country.
     pub key_by_country: BTreeMap<(&'static str, String), u64>,
     /// Per key: packets and distinct sources per ASN and per (country, city).
-    pub key_by_asn: BTreeMap<(String, u32), (u64, BTreeSet<[u8; 4]>)>,
-    pub key_by_city:
-        BTreeMap<(String, &'static str, Option<&'static str>), (u64, BTreeSet<[u8; 4]>)>,
+    pub key_by_asn: BTreeMap<(String, u32), Senders>,
+    pub key_by_city: BTreeMap<(String, &'static str, Option<&'static str>), Senders>,
     pub total: u64,
     pub files: Vec<PathBuf>,
 }
