@@ -482,17 +482,3 @@ fn push_row(
     }
     Ok(())
 }
-
-/// Ingests inputs one after the other, each its own commit.
-pub fn ingest_all(
-    lake: &Lake,
-    inputs: &[String],
-    opts: &IngestOptions,
-    enricher: &Enricher,
-    progress: &mut dyn FnMut(Progress),
-) -> Vec<(String, Result<Outcome, LakeError>)> {
-    inputs
-        .iter()
-        .map(|i| (i.clone(), ingest_one(lake, i, opts, enricher, progress)))
-        .collect()
-}

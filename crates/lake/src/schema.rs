@@ -117,28 +117,3 @@ pub fn file_schema() -> SchemaRef {
         f(col::INPUT_FORMAT, Utf8, false),
     ]))
 }
-
-/// The table as queried: the file columns plus the partition columns.
-pub fn table_schema() -> SchemaRef {
-    let mut fields: Vec<Field> = file_schema()
-        .fields()
-        .iter()
-        .map(|f| f.as_ref().clone())
-        .collect();
-    fields.push(Field::new(col::SENSOR, DataType::Utf8, false));
-    fields.push(Field::new(col::DATE, DataType::Utf8, false));
-    Arc::new(Schema::new(fields))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn table_has_partitions_last() {
-        let s = table_schema();
-        let n = s.fields().len();
-        assert_eq!(s.field(n - 2).name(), "sensor");
-        assert_eq!(s.field(n - 1).name(), "date");
-    }
-}

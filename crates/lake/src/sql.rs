@@ -105,14 +105,6 @@ impl Session {
         }
         result
     }
-
-    /// The schema a query would return, without running it.
-    pub fn schema_of(&self, query: &str) -> Result<Arc<Schema>, LakeError> {
-        self.rt.block_on(async {
-            let frame = self.ctx.sql(query).await.map_err(df)?;
-            Ok(Arc::new(frame.schema().as_arrow().clone()))
-        })
-    }
 }
 
 fn inputs_table(root: &Path) -> Result<MemTable, LakeError> {

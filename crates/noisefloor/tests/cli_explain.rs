@@ -72,21 +72,6 @@ fn seed_packet_is_named_mirai_gre_ip_little_endian_and_not_backscatter() {
     std::fs::remove_file(p).ok();
 }
 
-fn class_of(kind: Kind) -> &'static str {
-    match kind {
-        Kind::MiraiGreIpLe | Kind::MiraiGreIpBe | Kind::MiraiGreFixedId => "mirai-gre-ip",
-        Kind::MiraiGreEthLe | Kind::MiraiGreEthBe => "mirai-gre-eth",
-        Kind::MiraiScan => "mirai-scan",
-        Kind::Zmap => "zmap",
-        Kind::Masscan => "masscan",
-        Kind::ScanTcp => "scan-tcp",
-        Kind::ScanUdp => "scan-udp",
-        Kind::ScanIcmp => "scan-icmp",
-        Kind::BackscatterSynAck | Kind::BackscatterRst | Kind::BackscatterIcmp => "backscatter",
-        Kind::GreKeyed | Kind::Pptp | Kind::GreNearMiss => "gre-other",
-    }
-}
-
 #[test]
 fn class_counts_match_the_ground_truth_of_a_labelled_capture() {
     let p = std::env::temp_dir().join(format!("nf-labelled-{}.pcap", std::process::id()));
@@ -104,7 +89,7 @@ fn class_counts_match_the_ground_truth_of_a_labelled_capture() {
         let fr = frame(&mut rng, &sensor, kind);
         let ts = start + (i as i64) * 5_000_000_000; // every 5 s: 30,000 packets span ~1.7 days
         w.write(ts, &fr, fr.len() as u32).unwrap();
-        *truth.entry(class_of(kind)).or_default() += 1;
+        *truth.entry(kind.class_name()).or_default() += 1;
         le += matches!(kind, Kind::MiraiGreIpLe | Kind::MiraiGreEthLe) as u64;
         be += matches!(kind, Kind::MiraiGreIpBe | Kind::MiraiGreEthBe) as u64;
     }

@@ -263,27 +263,38 @@ fn year_before(month: &str) -> String {
 impl Periodic {
     /// Runs every section's query over `session`.
     pub fn build(session: &Session, mut scope: Scope) -> Result<Periodic, LakeError> {
-        let mut cond = Vec::new();
-        if let Some(f) = &scope.from {
-            cond.push(format!("date >= {}", literal(f)));
-        }
-        if let Some(t) = &scope.to {
-            cond.push(format!("date <= {}", literal(t)));
-        }
-        if !scope.sensors.is_empty() {
-            let list: Vec<String> = scope.sensors.iter().map(|s| literal(s)).collect();
-            cond.push(format!("sensor IN ({})", list.join(", ")));
-        }
-        let mut hist = cond.clone();
-        if let Some(f) = &scope.from {
-            let from = parse_date(f).ok_or_else(|| {
-                LakeError::Sql(format!("--from {f}: expected a date as YYYY-MM-DD"))
-            })?;
-            let (y, m, d) = noisefloor_capture::logs::time::civil_from_days(from);
-            let _ = d;
-            let earlier = noisefloor_capture::logs::time::days_from_civil(y - 1, m, 1);
-            hist[0] = format!("date >= {}", literal(&date_of(earlier)));
-        }
+        // `history` starts on the first day of --from's month a year earlier (for the
+        // year-on-year months); otherwise both views share the same conditions.
+        let history_from = match &scope.from {
+            Some(f) => {
+                let from = parse_date(f).ok_or_else(|| {
+                    LakeError::Sql(format!("--from {f}: expected a date as YYYY-MM-DD"))
+                })?;
+                let (y, m, _) = noisefloor_capture::logs::time::civil_from_days(from);
+                Some(date_of(noisefloor_capture::logs::time::days_from_civil(
+                    y - 1,
+                    m,
+                    1,
+                )))
+            }
+            None => None,
+        };
+        let conditions = |from: Option<&str>| {
+            let mut c = Vec::new();
+            if let Some(f) = from {
+                c.push(format!("date >= {}", literal(f)));
+            }
+            if let Some(t) = &scope.to {
+                c.push(format!("date <= {}", literal(t)));
+            }
+            if !scope.sensors.is_empty() {
+                let list: Vec<String> = scope.sensors.iter().map(|s| literal(s)).collect();
+                c.push(format!("sensor IN ({})", list.join(", ")));
+            }
+            c
+        };
+        let cond = conditions(scope.from.as_deref());
+        let hist = conditions(history_from.as_deref());
         let where_ = |c: &[String]| {
             if c.is_empty() {
                 String::new()

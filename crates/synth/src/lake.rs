@@ -121,10 +121,6 @@ pub struct Truth {
     pub classes: BTreeMap<(String, String, String), u64>,
     /// Source address → (packets, keys it was seen on).
     pub sources: BTreeMap<[u8; 4], u64>,
-    /// Packets per source network's ASN, and per city (None: no city known).
-    pub by_asn: BTreeMap<u32, u64>,
-    pub by_city: BTreeMap<Option<&'static str>, u64>,
-    pub by_country: BTreeMap<&'static str, u64>,
     /// Packets per key from sources in each country.
     pub key_by_country: BTreeMap<(&'static str, String), u64>,
     /// Per key: packets and distinct sources per ASN and per (country, city).
@@ -185,22 +181,6 @@ fn key_of(f: &[u8]) -> String {
         1 => "ICMP".into(),
         47 => "GRE".into(),
         p => format!("proto {p}"),
-    }
-}
-
-/// The class noisefloor must give each generated kind.
-pub fn class_of(k: Kind) -> &'static str {
-    match k {
-        Kind::MiraiGreIpLe | Kind::MiraiGreIpBe | Kind::MiraiGreFixedId => "mirai-gre-ip",
-        Kind::MiraiGreEthLe | Kind::MiraiGreEthBe => "mirai-gre-eth",
-        Kind::MiraiScan => "mirai-scan",
-        Kind::Zmap => "zmap",
-        Kind::Masscan => "masscan",
-        Kind::ScanTcp => "scan-tcp",
-        Kind::ScanUdp => "scan-udp",
-        Kind::ScanIcmp => "scan-icmp",
-        Kind::BackscatterSynAck | Kind::BackscatterRst | Kind::BackscatterIcmp => "backscatter",
-        Kind::GreKeyed | Kind::Pptp | Kind::GreNearMiss => "gre-other",
     }
 }
 
@@ -305,12 +285,9 @@ pub fn generate(spec: &LakeSpec, dir: &Path) -> std::io::Result<Truth> {
                 truth.daily_sources.entry(k).or_default().insert(src);
                 *truth
                     .classes
-                    .entry((name.clone(), date(day), class_of(kind).into()))
+                    .entry((name.clone(), date(day), kind.class_name().into()))
                     .or_default() += 1;
                 *truth.sources.entry(src).or_default() += 1;
-                *truth.by_asn.entry(n.asn).or_default() += 1;
-                *truth.by_city.entry(n.city).or_default() += 1;
-                *truth.by_country.entry(n.country).or_default() += 1;
                 let e = truth.key_by_asn.entry((key.clone(), n.asn)).or_default();
                 e.0 += 1;
                 e.1.insert(src);
@@ -343,6 +320,14 @@ impl Truth {
         let mut v: Vec<_> = m.into_iter().collect();
         v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         v
+    }
+    /// Packets of `key` over all sensors and days.
+    pub fn packets_of(&self, key: &str) -> u64 {
+        self.daily
+            .iter()
+            .filter(|((_, _, k), _)| k == key)
+            .map(|(_, n)| n)
+            .sum()
     }
     /// Packets of `key` per date over all sensors, and distinct sources per date.
     pub fn key_per_day(&self, key: &str) -> BTreeMap<String, (u64, usize)> {

@@ -105,6 +105,24 @@ impl Kind {
     ];
 }
 
+impl Kind {
+    /// The class noisefloor must give a packet of this kind (the ground-truth label).
+    pub fn class_name(self) -> &'static str {
+        match self {
+            Kind::MiraiGreIpLe | Kind::MiraiGreIpBe | Kind::MiraiGreFixedId => "mirai-gre-ip",
+            Kind::MiraiGreEthLe | Kind::MiraiGreEthBe => "mirai-gre-eth",
+            Kind::MiraiScan => "mirai-scan",
+            Kind::Zmap => "zmap",
+            Kind::Masscan => "masscan",
+            Kind::ScanTcp => "scan-tcp",
+            Kind::ScanUdp => "scan-udp",
+            Kind::ScanIcmp => "scan-icmp",
+            Kind::BackscatterSynAck | Kind::BackscatterRst | Kind::BackscatterIcmp => "backscatter",
+            Kind::GreKeyed | Kind::Pptp | Kind::GreNearMiss => "gre-other",
+        }
+    }
+}
+
 /// Where the sensor listens: a /24 of dark addresses.
 #[derive(Clone, Copy, Debug)]
 pub struct Sensor {
