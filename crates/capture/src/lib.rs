@@ -12,6 +12,8 @@
 
 mod error;
 mod input;
+#[cfg(target_os = "linux")]
+pub mod live;
 pub mod logs;
 pub mod pipeline;
 mod reader;

@@ -37,6 +37,10 @@ pub fn packet_fields<'a>(ts_ns: i64, d: &Dissection<'a>) -> (Observation<'a>, In
     o.ts_ns = Some(ts_ns);
     let mut inner = Inner::default();
     let main = d.main_layers();
+    // The NFLOG prefix is the firewall rule that logged the packet.
+    if let Some(Layer::Nflog(n)) = main.get(0) {
+        o.rule = n.prefix().and_then(|p| std::str::from_utf8(p).ok());
+    }
     let Some(oi) = d.outer_ip_index() else {
         return (o, inner);
     };

@@ -56,7 +56,7 @@ pub enum Outcome {
     Failed(String),
 }
 
-struct PartWriter {
+pub(crate) struct PartWriter {
     date: i64,
     rel: String,
     staged: std::path::PathBuf,
@@ -66,16 +66,16 @@ struct PartWriter {
     last_used: u64,
 }
 
-struct Worker<'e> {
+pub(crate) struct Worker<'e> {
     open: Vec<PartWriter>,
     done: Vec<(String, u64)>,
     cache: Cache<'e>,
     stats: LogStats,
     formats: Vec<&'static str>,
-    rows: u64,
+    pub(crate) rows: u64,
     untimed: u64,
-    first_ts: Option<i64>,
-    last_ts: Option<i64>,
+    pub(crate) first_ts: Option<i64>,
+    pub(crate) last_ts: Option<i64>,
     tick: u64,
     next_part: u32,
     worker_id: u32,
@@ -88,6 +88,42 @@ fn date_string(days: i64) -> String {
 }
 
 impl<'e> Worker<'e> {
+    pub(crate) fn new(enricher: &'e Enricher, worker_id: u32) -> Self {
+        Worker {
+            open: Vec::new(),
+            done: Vec::new(),
+            cache: Cache::new(enricher),
+            stats: LogStats::default(),
+            formats: Vec::new(),
+            rows: 0,
+            untimed: 0,
+            first_ts: None,
+            last_ts: None,
+            tick: 0,
+            next_part: 0,
+            worker_id,
+            error: None,
+        }
+    }
+
+    /// Closes every open file: (relative name, rows) of each file written.
+    pub(crate) fn close_all(&mut self) -> Result<Vec<(String, u64)>, LakeError> {
+        let mut files = std::mem::take(&mut self.done);
+        let mut first_error = None;
+        for pw in self.open.drain(..) {
+            match close(pw) {
+                Ok(fr) => files.push(fr),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(files),
+        }
+    }
+
     fn writer_for(
         &mut self,
         date: i64,
@@ -143,7 +179,7 @@ impl<'e> Worker<'e> {
     }
 }
 
-fn close(mut w: PartWriter) -> Result<(String, u64), LakeError> {
+pub(crate) fn close(mut w: PartWriter) -> Result<(String, u64), LakeError> {
     if !w.builder.is_empty() {
         w.writer
             .write(&w.builder.finish())
@@ -161,7 +197,7 @@ fn close(mut w: PartWriter) -> Result<(String, u64), LakeError> {
     Ok((w.rel, w.rows))
 }
 
-fn writer_properties(zstd_level: i32, sensor: &str) -> WriterProperties {
+pub(crate) fn writer_properties(zstd_level: i32, sensor: &str) -> WriterProperties {
     let level = ZstdLevel::try_new(zstd_level).unwrap_or_default();
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(level))
@@ -274,20 +310,11 @@ fn ingest_path(
     let files = [path.to_owned()];
     let (workers, report) = pipeline::fold_parallel(
         &files,
-        || Worker {
-            open: Vec::new(),
-            done: Vec::new(),
-            cache: Cache::new(enricher),
-            stats: LogStats::default(),
-            formats: Vec::new(),
-            rows: 0,
-            untimed: 0,
-            first_ts: None,
-            last_ts: None,
-            tick: 0,
-            next_part: 0,
-            worker_id: next_worker.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-            error: None,
+        || {
+            Worker::new(
+                enricher,
+                next_worker.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            )
         },
         |w, batch| {
             if w.error.is_some() {
@@ -371,15 +398,12 @@ fn ingest_path(
         if let Some(e) = w.error.take() {
             first_error.get_or_insert(e);
         }
-        for pw in w.open.drain(..) {
-            match close(pw) {
-                Ok(fr) => files_rows.push(fr),
-                Err(e) => {
-                    first_error.get_or_insert(e);
-                }
+        match w.close_all() {
+            Ok(mut fr) => files_rows.append(&mut fr),
+            Err(e) => {
+                first_error.get_or_insert(e);
             }
         }
-        files_rows.append(&mut w.done);
         stats.merge(&w.stats);
         entry.rows += w.rows;
         entry.untimed += w.untimed;
@@ -437,13 +461,13 @@ fn ingest_path(
     Ok(Outcome::Added(entry))
 }
 
-fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+pub(crate) fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     }
 }
-fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+pub(crate) fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
@@ -451,7 +475,7 @@ fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn push_row(
+pub(crate) fn push_row(
     w: &mut Worker,
     ts_ns: i64,
     o: &noisefloor_wire::Observation,

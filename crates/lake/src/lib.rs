@@ -8,6 +8,7 @@ pub mod config;
 pub mod event;
 pub mod ingest;
 pub mod schema;
+pub mod segment;
 pub mod sql;
 pub mod store;
 

@@ -2,7 +2,9 @@
 //!
 //! Tables and views:
 //! - `events`: every row, with the partition columns `sensor` and `date`;
-//! - `inputs`: the manifest (one row per ingested file);
+//! - `inputs`: the manifest (one row per ingested file or live segment);
+//! - `sensor_health`: per live sensor and day, segments, packets received and stored,
+//!   kernel drops, truncated packets and decode errors;
 //! - `gre`: `events` where `proto = 47`;
 //! - `daily`: packets, rows and distinct sources per sensor, date and TSUBAME key.
 //!
@@ -12,8 +14,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow::array::{Int64Array, RecordBatch, StringArray};
-use arrow::datatypes::{DataType, Field, Schema};
+use arrow::array::{Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::ListingOptions;
@@ -31,7 +33,19 @@ pub const VIEWS: &[(&str, &str)] = &[
         "SELECT sensor, date, port_key, SUM(packets) AS packets, COUNT(*) AS row_count, \
          COUNT(DISTINCT src) AS sources FROM events GROUP BY sensor, date, port_key",
     ),
+    (
+        "sensor_health",
+        "SELECT sensor, format AS source, CAST(segment_start AS DATE) AS day, \
+         COUNT(*) AS segments, MIN(segment_start) AS first_start, MAX(segment_end) AS last_end, \
+         SUM(read) AS received, SUM(rows) AS stored, SUM(kernel_drops) AS kernel_drops, \
+         SUM(truncated) AS truncated, SUM(decode_errors) AS decode_errors \
+         FROM inputs WHERE kind = 'live' GROUP BY sensor, format, CAST(segment_start AS DATE)",
+    ),
 ];
+
+fn ts_type() -> DataType {
+    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+}
 
 /// A query session over one lake.
 pub struct Session {
@@ -134,7 +148,21 @@ fn inputs_table(root: &Path) -> Result<MemTable, LakeError> {
         Field::new("rows", DataType::Int64, false),
         Field::new("files", DataType::Int64, false),
         Field::new("ingested_at", DataType::Utf8, false),
+        Field::new("kernel_drops", DataType::Int64, false),
+        Field::new("truncated", DataType::Int64, false),
+        Field::new("decode_errors", DataType::Int64, false),
+        Field::new("segment_start", ts_type(), true),
+        Field::new("segment_end", ts_type(), true),
     ]));
+    let t = |f: &dyn Fn(&crate::ManifestEntry) -> Option<i64>| -> Arc<TimestampMicrosecondArray> {
+        Arc::new(
+            entries
+                .iter()
+                .map(f)
+                .collect::<TimestampMicrosecondArray>()
+                .with_timezone("UTC"),
+        )
+    };
     let batch = RecordBatch::try_new(
         schema.clone(),
         vec![
@@ -151,6 +179,11 @@ fn inputs_table(root: &Path) -> Result<MemTable, LakeError> {
             n(&|e| e.rows),
             n(&|e| e.files.len() as u64),
             s(&|e| e.ingested_at.clone()),
+            n(&|e| e.kernel_drops),
+            n(&|e| e.truncated),
+            n(&|e| e.decode_errors),
+            t(&|e| e.segment_start_us),
+            t(&|e| e.segment_end_us),
         ],
     )
     .map_err(|e| LakeError::Sql(e.to_string()))?;

@@ -28,6 +28,8 @@ use crate::LakeError;
 const MANIFEST: &str = "_manifest";
 const STAGING: &str = "_staging";
 const COMMIT: &str = "COMMIT.json";
+/// Live sensors' segments being written, one directory per sensor (see `segment`).
+pub(crate) const LIVE: &str = "_live";
 pub const STAGED_SUFFIX: &str = ".staged";
 
 /// What the manifest records about one ingested input.
@@ -61,6 +63,21 @@ pub struct ManifestEntry {
     /// Time of the commit (RFC 3339, UTC).
     pub ingested_at: String,
     pub noisefloor_version: String,
+    /// Live segments (`kind` = `live`): the wall-clock span the segment covers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment_start_us: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment_end_us: Option<i64>,
+    /// Packets the kernel dropped before the sensor could read them (ring or netlink
+    /// buffer full) during the segment.
+    #[serde(default)]
+    pub kernel_drops: u64,
+    /// Packets kept shorter than they were on the wire (snap length).
+    #[serde(default)]
+    pub truncated: u64,
+    /// Packets with a malformed header (still stored, with what could be decoded).
+    #[serde(default)]
+    pub decode_errors: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -270,9 +287,32 @@ impl Lake {
                 .unwrap_or_default(),
             entry,
         };
-        let bytes = serde_json::to_vec_pretty(&commit).map_err(LakeError::Json)?;
-        write_atomic(&staging.dir.join(COMMIT), &bytes)?;
+        write_commit_file(&staging, &commit)?;
         Ok((staging.dir, commit))
+    }
+
+    /// Moves a staged directory that already holds its commit point (a live segment,
+    /// written outside the lock) into the lake and finishes the commit. The rename into
+    /// `_staging` is atomic, so a crash leaves the segment either where it was (the sensor
+    /// adopts it on restart) or in `_staging` with its commit (the next open rolls it
+    /// forward).
+    pub(crate) fn adopt(&self, dir: &Path) -> Result<ManifestEntry, LakeError> {
+        let commit: Commit = fs::read(dir.join(COMMIT))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .ok_or_else(|| {
+                LakeError::Corrupt(format!("{}: no readable {COMMIT}", dir.display()))
+            })?;
+        let staging_root = self.root.join(STAGING);
+        fs::create_dir_all(&staging_root).map_err(io_err(&staging_root))?;
+        let dest = staging_root.join(format!(
+            "{}-{}",
+            commit.entry.sensor, commit.entry.content_hash
+        ));
+        fs::rename(dir, &dest).map_err(io_err(&dest))?;
+        sync_dir(&staging_root)?;
+        self.roll_forward(&dest, &commit)?;
+        Ok(commit.entry)
     }
 
     /// Steps after the commit point; safe to repeat after a crash at any moment.
@@ -319,6 +359,25 @@ impl Lake {
     }
 }
 
+fn write_commit_file(staging: &Staging, commit: &Commit) -> Result<(), LakeError> {
+    let bytes = serde_json::to_vec_pretty(commit).map_err(LakeError::Json)?;
+    write_atomic(&staging.dir.join(COMMIT), &bytes)
+}
+
+/// Writes the commit point of a detached staging (see [`Lake::adopt`]).
+pub(crate) fn write_detached_commit(
+    staging: &Staging,
+    entry: ManifestEntry,
+) -> Result<(), LakeError> {
+    write_commit_file(
+        staging,
+        &Commit {
+            entry,
+            replaces: Vec::new(),
+        },
+    )
+}
+
 fn read_entry(path: &Path) -> Option<ManifestEntry> {
     fs::read(path)
         .ok()
@@ -351,6 +410,7 @@ pub fn manifest(root: &Path) -> Vec<ManifestEntry> {
 }
 
 /// One input being written.
+#[derive(Debug)]
 pub struct Staging {
     dir: PathBuf,
     sensor: String,
@@ -358,6 +418,24 @@ pub struct Staging {
 }
 
 impl Staging {
+    /// A staging directory outside `_staging`, for a writer that does not hold the lake
+    /// lock; [`Lake::adopt`] moves it in once its commit point is written.
+    pub(crate) fn detached(dir: PathBuf, sensor: &str, hash: &str) -> Result<Staging, LakeError> {
+        if dir.exists() {
+            fs::remove_dir_all(&dir).map_err(io_err(&dir))?;
+        }
+        fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        Ok(Staging {
+            dir,
+            sensor: sensor.to_owned(),
+            hash: hash.to_owned(),
+        })
+    }
+
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Removes a staged input that will not be committed (a failed read or write); a crash
     /// before this runs is cleaned up by the next [`Lake::open`].
     pub fn discard(self) {

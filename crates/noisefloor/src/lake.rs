@@ -24,7 +24,7 @@ pub struct LakeArgs {
 }
 
 impl LakeArgs {
-    fn load(&self) -> Result<(Config, PathBuf)> {
+    pub(crate) fn load(&self) -> Result<(Config, PathBuf)> {
         let path = self.config.clone().or_else(|| {
             let p = PathBuf::from("noisefloor.toml");
             p.exists().then_some(p)
@@ -72,7 +72,7 @@ pub struct IngestArgs {
     log: crate::logargs::LogArgs,
 }
 
-fn enricher(config: &Config, mmdb: &[PathBuf], pfx: &[PathBuf]) -> Result<Enricher> {
+pub(crate) fn enricher(config: &Config, mmdb: &[PathBuf], pfx: &[PathBuf]) -> Result<Enricher> {
     let mut e = Enricher::new();
     for p in config.enrich.mmdb.iter().chain(mmdb) {
         e.add_mmdb(p)?;
@@ -315,9 +315,9 @@ pub struct ReportArgs {
     /// Also write every packet of --key with its source and time as CSV (the raw listing)
     #[arg(long, value_name = "FILE")]
     sources_csv: Option<PathBuf>,
-    /// Only this section: 1-7 (top keys, per sensor, monthly, key per day, sources, classes,
-    /// surges)
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=7))]
+    /// Only this section: 1-8 (top keys, per sensor, monthly, key per day, sources, classes,
+    /// surges, sensor health)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=8))]
     section: Option<u8>,
 }
 

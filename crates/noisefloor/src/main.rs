@@ -9,6 +9,8 @@ mod dissect;
 mod explain;
 mod lake;
 mod logargs;
+#[cfg(target_os = "linux")]
+mod sensor;
 
 #[derive(Parser)]
 #[command(
@@ -34,8 +36,13 @@ enum Command {
     /// The periodic report over the lake: top protocols/ports, per sensor, monthly
     /// averages, a key per day, senders by AS and city, classes, surges
     Report(lake::ReportArgs),
-    /// Run SQL over the lake (DataFusion): table `events`, `inputs`, views `gre`, `daily`
+    /// Run SQL over the lake (DataFusion): table `events`, `inputs`, views `gre`, `daily`,
+    /// `sensor_health`
     Sql(lake::SqlArgs),
+    /// Live sensor: capture an NFLOG group or an interface, classify, and commit lake
+    /// segments every interval, with health counters (drops, truncation) per segment
+    #[cfg(target_os = "linux")]
+    Sensor(sensor::Args),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +53,8 @@ fn main() -> ExitCode {
         Command::Ingest(args) => lake::ingest(args),
         Command::Report(args) => lake::report(args),
         Command::Sql(args) => lake::sql(args),
+        #[cfg(target_os = "linux")]
+        Command::Sensor(args) => sensor::run(args),
     };
     match result {
         Ok(code) => code,

@@ -35,6 +35,7 @@ pub const QUERIES: &[(&str, &str)] = &[
     ("source_listing", include_str!("../sql/source_listing.sql")),
     ("classes_daily", include_str!("../sql/classes_daily.sql")),
     ("key_date", include_str!("../sql/key_date.sql")),
+    ("sensor_health", include_str!("../sql/sensor_health.sql")),
 ];
 
 fn query(name: &str) -> &'static str {
@@ -142,6 +143,20 @@ pub struct ClassMonth {
     pub packets: i64,
 }
 
+/// Section 8: one live sensor's health over the period.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct HealthRow {
+    pub sensor: String,
+    pub source: String,
+    pub segments: i64,
+    pub received: i64,
+    pub stored: i64,
+    pub kernel_drops: i64,
+    pub truncated: i64,
+    pub decode_errors: i64,
+    pub last_end: Option<String>,
+}
+
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct SurgeRow {
     pub key: String,
@@ -170,7 +185,8 @@ pub struct Periodic {
     #[serde(skip)]
     pub classes_daily: Vec<(String, String, i64)>,
     pub surges: Vec<SurgeRow>,
-    /// Only this section is rendered (1-7), when set.
+    pub sensor_health: Vec<HealthRow>,
+    /// Only this section is rendered (1-8), when set.
     #[serde(skip)]
     pub only_section: Option<u8>,
 }
@@ -310,6 +326,15 @@ impl Periodic {
             "CREATE OR REPLACE VIEW history AS SELECT * FROM events{}",
             where_(&hist)
         ))?;
+        // The health view has a `day` where the events have a `date` partition.
+        let health_cond: Vec<String> = cond
+            .iter()
+            .map(|c| c.replacen("date ", "day ", 1))
+            .collect();
+        session.sql(&format!(
+            "CREATE OR REPLACE VIEW health_scope AS SELECT * FROM sensor_health{}",
+            where_(&health_cond)
+        ))?;
 
         let s = session.sql(query("summary"))?;
         let summary = Summary {
@@ -438,6 +463,30 @@ impl Periodic {
             .collect();
 
         let surges = surges(&session.sql(query("key_date"))?, &summary);
+        let h = session.sql(query("sensor_health"))?;
+        let hint = |c: usize| ints(&h, c).into_iter().map(|v| v.unwrap_or(0));
+        let sensor_health = strings(&h, 0)
+            .into_iter()
+            .zip(strings(&h, 1))
+            .zip(hint(2).zip(hint(3)).zip(hint(4).zip(hint(5))))
+            .zip(hint(6).zip(hint(7)).zip(strings(&h, 8)))
+            .map(
+                |(
+                    ((sensor, source), ((segments, received), (stored, kernel_drops))),
+                    ((truncated, decode_errors), last_end),
+                )| HealthRow {
+                    sensor: sensor.unwrap_or_default(),
+                    source: source.unwrap_or_default(),
+                    segments,
+                    received,
+                    stored,
+                    kernel_drops,
+                    truncated,
+                    decode_errors,
+                    last_end,
+                },
+            )
+            .collect();
         Ok(Periodic {
             scope,
             summary,
@@ -452,11 +501,12 @@ impl Periodic {
             classes_monthly,
             classes_daily,
             surges,
+            sensor_health,
             only_section: None,
         })
     }
 
-    /// Keeps one section (1-7): the others are emptied and not rendered.
+    /// Keeps one section (1-8): the others are emptied and not rendered.
     pub fn keep_section(&mut self, n: u8) {
         self.only_section = Some(n);
         if n != 1 {
@@ -482,6 +532,9 @@ impl Periodic {
         }
         if n != 7 {
             self.surges.clear();
+        }
+        if n != 8 {
+            self.sensor_health.clear();
         }
     }
 

@@ -481,6 +481,43 @@ impl Periodic {
             }],
             charts: Vec::new(),
         });
+        // 8. Sensor health.
+        out.push(Section {
+            title: "8. Sensor health".into(),
+            lead: "Live sensors (`noisefloor sensor`): packets read from the kernel and stored, and what was lost — kernel drops are packets discarded before the sensor could read them (ring or netlink buffer full), truncated ones were kept shorter than on the wire.".into(),
+            tables: vec![Table {
+                title: "Live sensors".into(),
+                headers: hs(&[
+                    "sensor", "source", "segments", "received", "stored", "kernel drops", "drop %",
+                    "truncated", "decode errors", "last segment end",
+                ]),
+                numeric: vec![false, false, true, true, true, true, true, true, true, false],
+                rows: self
+                    .sensor_health
+                    .iter()
+                    .map(|h| {
+                        let seen = h.received + h.kernel_drops;
+                        vec![
+                            h.sensor.clone(),
+                            h.source.clone(),
+                            thousands(h.segments),
+                            thousands(h.received),
+                            thousands(h.stored),
+                            thousands(h.kernel_drops),
+                            if seen > 0 {
+                                format!("{:.2}", 100.0 * h.kernel_drops as f64 / seen as f64)
+                            } else {
+                                "0.00".into()
+                            },
+                            thousands(h.truncated),
+                            thousands(h.decode_errors),
+                            h.last_end.clone().unwrap_or_default(),
+                        ]
+                    })
+                    .collect(),
+            }],
+            charts: Vec::new(),
+        });
         if let Some(n) = self.only_section {
             let keep = usize::from(n).saturating_sub(1);
             out = out.into_iter().skip(keep).take(1).collect();

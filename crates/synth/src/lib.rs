@@ -4,6 +4,7 @@
 //! reproducible 10 M-packet capture).
 
 pub mod lake;
+pub mod live;
 
 use noisefloor_wire::build::{
     EthernetRepr, GreRepr, IcmpRepr, Ipv4Repr, PptpGreRepr, TcpRepr, UdpRepr, ipv4_packet,

@@ -306,6 +306,32 @@ impl<'a> Nflog<'a> {
             .map(|v| u16_at(v, 0))
     }
 
+    /// A view of an NFLOG record (the LINKTYPE_NFLOG bytes, which are also a netlink NFLOG
+    /// message without its `nlmsghdr`), with every TLV checked.
+    pub fn parse(buf: &'a [u8]) -> Result<Self, &'static str> {
+        if buf.len() < Self::HEADER_LEN {
+            return Err("NFLOG record shorter than its 4-byte header");
+        }
+        Self::check(buf)
+    }
+
+    /// The kernel's timestamp, nanoseconds since the epoch (present when the kernel
+    /// timestamped the packet).
+    pub fn timestamp_ns(&self) -> Option<i64> {
+        let v = self.tlv(nflog_tlv::TIMESTAMP).filter(|v| v.len() >= 16)?;
+        let sec = i64::try_from(u64::from_be_bytes(v[0..8].try_into().ok()?)).ok()?;
+        let usec = i64::try_from(u64::from_be_bytes(v[8..16].try_into().ok()?)).ok()?;
+        sec.checked_mul(1_000_000_000)?
+            .checked_add(usec.checked_mul(1000)?)
+    }
+
+    /// The per-group sequence number (present when the listener asked for it).
+    pub fn seq(&self) -> Option<u32> {
+        self.tlv(nflog_tlv::SEQ)
+            .filter(|v| v.len() >= 4)
+            .map(|v| u32::from_be_bytes([v[0], v[1], v[2], v[3]]))
+    }
+
     /// Checks the TLV chain; returns (view, little_endian) or the reason it is malformed.
     pub(crate) fn check(buf: &'a [u8]) -> Result<Self, &'static str> {
         for le in [true, false] {

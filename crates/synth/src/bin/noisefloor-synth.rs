@@ -2,6 +2,9 @@
 //! the seed-000 Mirai packet alone with `--seed-000`, or with `--lake-inputs DIR` the
 //! multi-sensor, multi-month inputs of the synthetic lake (pcaps per sensor and month,
 //! `ip2asn.tsv`, `noisefloor.toml`, and `truth.json` with the ground truth).
+//!
+//! Live tests: `--send-to ADDR --send-from ADDR --send-mix classes|numbered [--count N]
+//! [--rate PPS]` sends through a raw socket (CAP_NET_RAW) and prints what it sent as JSON.
 
 use std::io::BufWriter;
 
@@ -13,6 +16,7 @@ fn main() -> std::io::Result<()> {
     let mut seed: u64 = 1;
     let mut out = String::from("darknet.pcap");
     let mut seed_packet = false;
+    let mut send = Send::default();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || {
@@ -33,8 +37,24 @@ fn main() -> std::io::Result<()> {
             "--out" => out = val(),
             "--seed-000" => seed_packet = true,
             "--lake-inputs" => return lake_inputs(&val()),
+            "--send-to" => send.to = Some(parse_addr(&val())),
+            "--send-from" => send.from = Some(parse_addr(&val())),
+            "--send-mix" => send.mix = val(),
+            "--count" => {
+                send.count = val()
+                    .parse()
+                    .unwrap_or_else(|_| usage("--count takes a number"))
+            }
+            "--rate" => {
+                send.rate = val()
+                    .parse()
+                    .unwrap_or_else(|_| usage("--rate takes packets per second"))
+            }
             _ => usage(&format!("unknown argument {a}")),
         }
+    }
+    if send.to.is_some() {
+        return send.run();
     }
     let f = std::fs::File::create(&out)?;
     let mut w = PcapWriter::new(BufWriter::with_capacity(1 << 22, f), 1, 65535, false)?;
@@ -97,7 +117,84 @@ fn lake_inputs(dir: &str) -> std::io::Result<()> {
 
 fn usage(msg: &str) -> ! {
     eprintln!(
-        "noisefloor-synth: {msg}\nusage: noisefloor-synth [--packets N] [--seed S] [--out FILE] | --seed-000 --out FILE"
+        "noisefloor-synth: {msg}\nusage: noisefloor-synth [--packets N] [--seed S] [--out FILE] | --seed-000 --out FILE | --lake-inputs DIR\n       | --send-to ADDR --send-from ADDR --send-mix classes|numbered [--count N] [--rate PPS]"
     );
     std::process::exit(1)
+}
+
+fn parse_addr(s: &str) -> [u8; 4] {
+    s.parse::<std::net::Ipv4Addr>()
+        .unwrap_or_else(|_| usage(&format!("{s:?} is not an IPv4 address")))
+        .octets()
+}
+
+#[derive(Default)]
+struct Send {
+    to: Option<[u8; 4]>,
+    from: Option<[u8; 4]>,
+    mix: String,
+    count: u64,
+    /// Packets per second; 0 = as fast as the socket takes them.
+    rate: u64,
+}
+
+impl Send {
+    fn run(self) -> std::io::Result<()> {
+        use noisefloor_capture::live::RawIpv4Sender;
+        let to = self.to.unwrap_or_else(|| usage("--send-to is required"));
+        let from = self
+            .from
+            .unwrap_or_else(|| usage("--send-from is required"));
+        let sender = RawIpv4Sender::open().map_err(std::io::Error::other)?;
+        let started = std::time::Instant::now();
+        let (mut sent, mut failed) = (0u64, 0u64);
+        let pace = |sent: u64| {
+            if self.rate > 0 && sent.is_multiple_of(256) {
+                let due = std::time::Duration::from_secs_f64(sent as f64 / self.rate as f64);
+                if let Some(wait) = due.checked_sub(started.elapsed()) {
+                    std::thread::sleep(wait);
+                }
+            }
+        };
+        match self.mix.as_str() {
+            "classes" => {
+                let mut classes: Vec<String> = Vec::new();
+                for (p, class) in noisefloor_synth::live::class_mix(from, to) {
+                    sender.send(&p)?;
+                    sent += 1;
+                    classes.push(format!("\"{class}\""));
+                }
+                println!(
+                    "{{\"sent\": {sent}, \"failed\": 0, \"classes\": [{}]}}",
+                    classes.join(", ")
+                );
+                return Ok(());
+            }
+            "numbered" => {
+                for n in 0..self.count {
+                    pace(n);
+                    let p = noisefloor_synth::live::numbered_syn(from, to, n);
+                    // A full socket buffer (ENOBUFS) is retried: the count sent must be exact.
+                    loop {
+                        match sender.send(&p) {
+                            Ok(()) => break,
+                            Err(e) if e.raw_os_error() == Some(105) => {
+                                failed += 1;
+                                std::thread::yield_now();
+                            }
+                            Err(e) => return Err(e),
+                        }
+                    }
+                    sent += 1;
+                }
+            }
+            other => usage(&format!("--send-mix {other:?}: use classes or numbered")),
+        }
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "{{\"sent\": {sent}, \"retries\": {failed}, \"seconds\": {secs:.3}, \"rate\": {:.0}}}",
+            sent as f64 / secs.max(1e-9)
+        );
+        Ok(())
+    }
 }

@@ -1,0 +1,180 @@
+//! Counters shared by the sensor's threads, and their Prometheus text exposition.
+
+use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+use noisefloor_capture::live::Counters;
+use noisefloor_classify::Class;
+
+/// Everything `/metrics` shows; updated lock-free by the capture, writer and commit threads.
+#[derive(Default)]
+pub struct Metrics {
+    pub received: AtomicU64,
+    pub bytes: AtomicU64,
+    pub kernel_drops: AtomicU64,
+    pub overruns: AtomicU64,
+    pub truncated: AtomicU64,
+    pub malformed: AtomicU64,
+    pub decode_errors: AtomicU64,
+    pub stored: AtomicU64,
+    pub by_class: [AtomicU64; Class::ALL.len()],
+    pub segments: AtomicU64,
+    pub commit_errors: AtomicU64,
+    pub last_commit_unix: AtomicU64,
+    pub ring_bytes: AtomicU64,
+}
+
+impl Metrics {
+    pub fn set_capture(&self, c: &Counters) {
+        self.received.store(c.received, Relaxed);
+        self.bytes.store(c.bytes, Relaxed);
+        self.kernel_drops.store(c.kernel_drops, Relaxed);
+        self.overruns.store(c.overruns, Relaxed);
+        self.truncated.store(c.truncated, Relaxed);
+        self.malformed.store(c.malformed, Relaxed);
+    }
+
+    pub fn count_class(&self, class: Class) {
+        if let Some(i) = Class::ALL.iter().position(|&c| c == class) {
+            self.by_class[i].fetch_add(1, Relaxed);
+        }
+    }
+
+    /// The Prometheus text format (version 0.0.4).
+    pub fn render(&self, sensor: &str, source: &str) -> String {
+        let mut out = String::new();
+        let labels = format!(
+            "sensor=\"{}\",source=\"{}\"",
+            escape(sensor),
+            escape(source)
+        );
+        let mut counter = |name: &str, help: &str, v: u64| {
+            let _ = writeln!(out, "# HELP noisefloor_{name} {help}");
+            let _ = writeln!(out, "# TYPE noisefloor_{name} counter");
+            let _ = writeln!(out, "noisefloor_{name}{{{labels}}} {v}");
+        };
+        counter(
+            "packets_total",
+            "Packets read from the kernel.",
+            self.received.load(Relaxed),
+        );
+        counter(
+            "bytes_total",
+            "Bytes on the wire of those packets.",
+            self.bytes.load(Relaxed),
+        );
+        counter(
+            "kernel_drops_total",
+            "Packets the kernel dropped before the sensor read them (ring full, NFLOG sequence gaps).",
+            self.kernel_drops.load(Relaxed),
+        );
+        counter(
+            "netlink_overruns_total",
+            "Times the NFLOG netlink socket overflowed (ENOBUFS).",
+            self.overruns.load(Relaxed),
+        );
+        counter(
+            "truncated_total",
+            "Packets kept shorter than on the wire (snap length).",
+            self.truncated.load(Relaxed),
+        );
+        counter(
+            "decode_errors_total",
+            "Packets with a malformed header, plus unreadable kernel messages.",
+            self.decode_errors.load(Relaxed) + self.malformed.load(Relaxed),
+        );
+        counter(
+            "stored_total",
+            "Rows written to lake segments.",
+            self.stored.load(Relaxed),
+        );
+        counter(
+            "segments_total",
+            "Segments committed to the lake.",
+            self.segments.load(Relaxed),
+        );
+        counter(
+            "commit_errors_total",
+            "Segments that could not be committed (they stay ready for the next start).",
+            self.commit_errors.load(Relaxed),
+        );
+        let _ = writeln!(
+            out,
+            "# HELP noisefloor_class_packets_total Packets per class."
+        );
+        let _ = writeln!(out, "# TYPE noisefloor_class_packets_total counter");
+        for (i, c) in Class::ALL.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "noisefloor_class_packets_total{{{labels},class=\"{}\"}} {}",
+                c.name(),
+                self.by_class[i].load(Relaxed)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP noisefloor_last_commit_timestamp_seconds Unix time of the last segment commit."
+        );
+        let _ = writeln!(out, "# TYPE noisefloor_last_commit_timestamp_seconds gauge");
+        let _ = writeln!(
+            out,
+            "noisefloor_last_commit_timestamp_seconds{{{labels}}} {}",
+            self.last_commit_unix.load(Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP noisefloor_pcap_ring_bytes Bytes held by the pcap ring."
+        );
+        let _ = writeln!(out, "# TYPE noisefloor_pcap_ring_bytes gauge");
+        let _ = writeln!(
+            out,
+            "noisefloor_pcap_ring_bytes{{{labels}}} {}",
+            self.ring_bytes.load(Relaxed)
+        );
+        out
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// Serves `GET /metrics` on `addr` from a background thread (which lives as long as the
+/// process). Anything else gets 404. Requests are read with a short timeout so a stalled
+/// client cannot hold the thread.
+pub fn serve(
+    addr: SocketAddr,
+    metrics: Arc<Metrics>,
+    sensor: String,
+    source: String,
+) -> std::io::Result<SocketAddr> {
+    let listener = TcpListener::bind(addr)?;
+    let bound = listener.local_addr()?;
+    std::thread::Builder::new()
+        .name("metrics".into())
+        .spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { continue };
+                let _ = conn.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+                let mut req = [0u8; 1024];
+                let n = conn.read(&mut req).unwrap_or(0);
+                let line = String::from_utf8_lossy(&req[..n]);
+                let (status, body) = if line.starts_with("GET /metrics ") || line.starts_with("GET / ") {
+                    ("200 OK", metrics.render(&sensor, &source))
+                } else {
+                    ("404 Not Found", "only GET /metrics is served\n".to_owned())
+                };
+                let _ = write!(
+                    conn,
+                    "HTTP/1.0 {status}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        })?;
+    Ok(bound)
+}
