@@ -13,7 +13,7 @@ mod sys;
 use std::io;
 use std::time::Duration;
 
-pub use nflog::NflogSource;
+pub use nflog::{LINKTYPE_NFLOG, NflogSource, NflogStream};
 pub use packet::PacketSource;
 pub use sys::stop_on_signals;
 

@@ -10,7 +10,6 @@ use super::{Counters, LiveBatch, LiveError, LiveSource, ip_wire_len, now_ns, sys
 
 const NLMSG_HDRLEN: usize = 16;
 const NLMSG_ERROR: u16 = 2;
-const NLMSG_DONE: u16 = 3;
 const NLM_F_REQUEST: u16 = 1;
 const NLM_F_ACK: u16 = 4;
 const NFNL_SUBSYS_ULOG: u16 = 4;
@@ -95,13 +94,73 @@ fn messages(buf: &[u8]) -> impl Iterator<Item = Result<(u16, u16, u32, &[u8]), (
     })
 }
 
+/// Decodes the datagrams of one NFLOG group: packet messages become LINKTYPE_NFLOG
+/// records, sequence gaps become drop counts. Kernel data is still checked like any input.
+pub struct NflogStream {
+    group: u16,
+    next_seq: Option<u32>,
+    pub counters: Counters,
+}
+
+impl NflogStream {
+    pub fn new(group: u16) -> NflogStream {
+        NflogStream {
+            group,
+            next_seq: None,
+            counters: Counters::default(),
+        }
+    }
+
+    /// Appends the packets of one netlink datagram to `batch`.
+    pub fn datagram(&mut self, buf: &[u8], batch: &mut LiveBatch) {
+        for m in messages(buf) {
+            let Ok((ty, _, _, body)) = m else {
+                self.counters.malformed += 1;
+                break;
+            };
+            if ty != NFULNL_MSG_PACKET {
+                // Acknowledgements, NLMSG_DONE closing a batch, other subsystems.
+                continue;
+            }
+            let Ok(view) = Nflog::parse(body) else {
+                self.counters.malformed += 1;
+                continue;
+            };
+            if view.resource_id() != self.group {
+                continue;
+            }
+            if let Some(seq) = view.seq() {
+                if let Some(expected) = self.next_seq {
+                    let gap = seq.wrapping_sub(expected);
+                    // A gap is packets the kernel numbered but could not deliver.
+                    if gap < 1 << 31 {
+                        self.counters.kernel_drops += u64::from(gap);
+                    }
+                }
+                self.next_seq = Some(seq.wrapping_add(1));
+            }
+            let payload = view.payload().unwrap_or(&[]);
+            let kept = payload.len() as u32;
+            let wire = ip_wire_len(payload).unwrap_or(kept).max(kept);
+            if kept < wire {
+                self.counters.truncated += 1;
+            }
+            self.counters.received += 1;
+            self.counters.bytes += u64::from(wire);
+            let ts = view.timestamp_ns().unwrap_or_else(now_ns);
+            // The record's length on the wire: its NFLOG header and TLVs plus the whole packet.
+            let orig = body.len() as u32 - kept + wire;
+            batch.push(ts, LINKTYPE_NFLOG, &[body], orig);
+        }
+    }
+}
+
 /// Receives packets logged by `-j NFLOG --nflog-group N` (or nftables `log group N`).
 pub struct NflogSource {
     fd: OwnedFd,
     group: u16,
     buf: Vec<u8>,
-    next_seq: Option<u32>,
-    counters: Counters,
+    stream: NflogStream,
 }
 
 impl NflogSource {
@@ -125,8 +184,7 @@ impl NflogSource {
             fd,
             group,
             buf: vec![0; 1 << 20],
-            next_seq: None,
-            counters: Counters::default(),
+            stream: NflogStream::new(group),
         };
         src.request(1, &[(NFULA_CFG_CMD, &[NFULNL_CFG_CMD_BIND])])
             .map_err(|e| match e.raw_os_error() {
@@ -177,54 +235,6 @@ impl NflogSource {
             "the kernel did not acknowledge the NFLOG configuration",
         ))
     }
-
-    fn take_datagram(&mut self, n: usize, batch: &mut LiveBatch) {
-        let buf = std::mem::take(&mut self.buf);
-        for m in messages(&buf[..n]) {
-            let Ok((ty, _, _, body)) = m else {
-                self.counters.malformed += 1;
-                break;
-            };
-            if ty == NLMSG_DONE || ty == NLMSG_ERROR {
-                continue;
-            }
-            if ty != NFULNL_MSG_PACKET {
-                continue;
-            }
-            let Ok(view) = Nflog::parse(body) else {
-                self.counters.malformed += 1;
-                continue;
-            };
-            if view.resource_id() != self.group {
-                continue;
-            }
-            if let Some(seq) = view.seq() {
-                if let Some(expected) = self.next_seq {
-                    let gap = seq.wrapping_sub(expected);
-                    // A gap is packets the kernel numbered but could not deliver.
-                    if gap < 1 << 31 {
-                        self.counters.kernel_drops += u64::from(gap);
-                    }
-                }
-                self.next_seq = Some(seq.wrapping_add(1));
-            }
-            let payload = view.payload().unwrap_or(&[]);
-            let wire = ip_wire_len(payload).unwrap_or(payload.len() as u32);
-            if (payload.len() as u32) < wire {
-                self.counters.truncated += 1;
-            }
-            self.counters.received += 1;
-            self.counters.bytes += u64::from(wire);
-            let ts = view.timestamp_ns().unwrap_or_else(now_ns);
-            batch.push(
-                ts,
-                LINKTYPE_NFLOG,
-                &[body],
-                wire + body.len() as u32 - payload.len() as u32,
-            );
-        }
-        self.buf = buf;
-    }
 }
 
 impl LiveSource for NflogSource {
@@ -237,7 +247,7 @@ impl LiveSource for NflogSource {
         let deadline = Instant::now() + timeout;
         while batch.len() < max {
             match sys::recv_nonblocking(&self.fd, &mut self.buf) {
-                Ok(Some(n)) => self.take_datagram(n, batch),
+                Ok(Some(n)) => self.stream.datagram(&self.buf[..n], batch),
                 Ok(None) => {
                     let left = deadline.saturating_duration_since(Instant::now());
                     if left.is_zero() || !batch.is_empty() {
@@ -251,7 +261,9 @@ impl LiveSource for NflogSource {
                 }
                 // The socket buffer overflowed: the kernel dropped messages, which the
                 // sequence numbers will count; reading on is the way to recover.
-                Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => self.counters.overruns += 1,
+                Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
+                    self.stream.counters.overruns += 1
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => return Ok(()),
                 Err(e) => {
                     return Err(LiveError::Io {
@@ -265,7 +277,7 @@ impl LiveSource for NflogSource {
     }
 
     fn counters(&mut self) -> Counters {
-        self.counters
+        self.stream.counters
     }
 
     fn describe(&self) -> String {
@@ -331,22 +343,14 @@ mod tests {
             m[4..6].copy_from_slice(&NFULNL_MSG_PACKET.to_ne_bytes());
             m
         };
-        let fd = sys::socket(libc::AF_UNIX, libc::SOCK_DGRAM, 0).unwrap();
-        let mut src = NflogSource {
-            fd,
-            group: 9,
-            buf: vec![0; 4096],
-            next_seq: None,
-            counters: Counters::default(),
-        };
+        let mut stream = NflogStream::new(9);
         let mut dgram = packet(10);
         dgram.extend(packet(11));
         dgram.extend(packet(15));
-        src.buf[..dgram.len()].copy_from_slice(&dgram);
         let mut batch = LiveBatch::default();
-        src.take_datagram(dgram.len(), &mut batch);
+        stream.datagram(&dgram, &mut batch);
         assert_eq!(batch.len(), 3);
-        let c = src.counters();
+        let c = stream.counters;
         assert_eq!((c.received, c.kernel_drops, c.truncated), (3, 3, 3));
         let p = batch.packets[0];
         assert_eq!(p.linktype, LINKTYPE_NFLOG);
