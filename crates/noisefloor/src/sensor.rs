@@ -42,6 +42,11 @@ pub struct Args {
     /// Also take frames addressed to other hosts (--interface only)
     #[arg(long)]
     promisc: bool,
+    /// Capture filter in tcpdump syntax, run in the kernel (--interface through libpcap;
+    /// built with the `libpcap` cargo feature)
+    #[cfg(feature = "libpcap")]
+    #[arg(long, value_name = "EXPR", requires = "interface")]
+    bpf: Option<String>,
     /// Keep the last --ring-size MB of raw packets as rotating pcap files in DIR
     #[arg(long, value_name = "DIR")]
     pcap_ring: Option<PathBuf>,
@@ -107,12 +112,22 @@ fn clock(us: Option<i64>) -> String {
 pub fn run(args: Args) -> Result<ExitCode> {
     let (config, root) = args.lake.load()?;
     noisefloor_lake::check_sensor_name(&args.sensor)?;
-    let sensor_cfg = config.sensor(&args.sensor).cloned().unwrap_or_default();
     let enricher = enricher(&config, &args.mmdb, &args.prefix_to_as)?;
     if args.promisc && args.interface.is_none() {
         bail!("--promisc applies to --interface only");
     }
     let buffer = args.buffer_mb.max(1) << 20;
+    #[cfg(feature = "libpcap")]
+    if let (Some(ifname), Some(filter)) = (&args.interface, &args.bpf) {
+        let src = noisefloor_capture::live::LibpcapSource::open(
+            ifname,
+            args.snaplen,
+            buffer,
+            args.promisc,
+            Some(filter),
+        )?;
+        return run_with(args, Box::new(src), config, root, enricher);
+    }
     let source: Box<dyn LiveSource> = match (&args.interface, args.nflog_group) {
         (Some(ifname), _) => Box::new(PacketSource::open(
             ifname,
@@ -123,6 +138,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
         (None, Some(group)) => Box::new(NflogSource::open(group, args.snaplen, buffer)?),
         (None, None) => bail!("give --nflog-group N or --interface IF"),
     };
+    run_with(args, source, config, root, enricher)
+}
+
+fn run_with(
+    args: Args,
+    source: Box<dyn LiveSource>,
+    config: noisefloor_lake::Config,
+    root: PathBuf,
+    enricher: noisefloor_enrich::Enricher,
+) -> Result<ExitCode> {
+    let sensor_cfg = config.sensor(&args.sensor).cloned().unwrap_or_default();
     let stop = stop_on_signals()?;
     let opts = SensorOptions {
         sensor: args.sensor.clone(),

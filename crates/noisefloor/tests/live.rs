@@ -615,3 +615,27 @@ fn kill_9_mid_run_loses_no_committed_row_and_duplicates_none() {
     assert_eq!(int(r, "distinct_n"), total, "a packet stored twice");
     assert!(total > before_rows);
 }
+
+/// With the `libpcap` feature: a BPF capture filter runs in the kernel, so only GRE of the
+/// class mix reaches the lake.
+#[cfg(feature = "libpcap")]
+#[test]
+#[ignore = "needs root: network namespaces, iptables, raw sockets (.ci/run runs it)"]
+fn libpcap_bpf_filter_keeps_only_what_it_matches() {
+    let lab = Lab::new("p");
+    lab.firewall(None);
+    let lake = lab.dir.join("lake");
+    let sensor = lab.start_sensor(&lake, &["--interface", "vs", "--bpf", "ip proto 47"], &[]);
+    lab.send("classes", &[]);
+    std::thread::sleep(Duration::from_millis(500));
+    let (summary, log) = sensor.stop();
+    assert_eq!(int(&summary, "received"), 3, "{summary}\n{log}");
+    let rows = sql(&lake, "SELECT class, COUNT(*) AS n FROM events GROUP BY class ORDER BY class");
+    let got: Vec<(String, i64)> = rows
+        .iter()
+        .map(|r| (r["class"].as_str().unwrap().to_owned(), int(r, "n")))
+        .collect();
+    assert_eq!(got, vec![("gre-other".to_owned(), 2), ("mirai-gre-ip".to_owned(), 1)]);
+    let health = sql(&lake, "SELECT source FROM sensor_health");
+    assert_eq!(health[0]["source"], "libpcap");
+}

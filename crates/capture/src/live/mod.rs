@@ -6,6 +6,8 @@
 //! Linux cooked v2 for other link types), so everything downstream treats live packets and
 //! capture files alike. Each source counts what it could not keep ([`Counters`]).
 
+#[cfg(feature = "libpcap")]
+mod libpcap;
 mod nflog;
 mod packet;
 mod sys;
@@ -13,6 +15,8 @@ mod sys;
 use std::io;
 use std::time::Duration;
 
+#[cfg(feature = "libpcap")]
+pub use libpcap::LibpcapSource;
 pub use nflog::{LINKTYPE_NFLOG, NflogSource, NflogStream};
 pub use packet::PacketSource;
 pub use sys::stop_on_signals;

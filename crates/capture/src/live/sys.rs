@@ -145,8 +145,14 @@ pub fn recv_nonblocking(fd: &OwnedFd, buf: &mut [u8]) -> io::Result<Option<usize
 
 /// Waits until `fd` is readable or `timeout_ms` passes; true when readable.
 pub fn poll_readable(fd: &OwnedFd, timeout_ms: i32) -> io::Result<bool> {
+    poll_readable_raw(fd.as_raw_fd(), timeout_ms)
+}
+
+/// [`poll_readable`] for a descriptor owned elsewhere (libpcap's). An invalid descriptor
+/// only makes poll report POLLNVAL.
+pub fn poll_readable_raw(fd: RawFd, timeout_ms: i32) -> io::Result<bool> {
     let mut p = libc::pollfd {
-        fd: fd.as_raw_fd(),
+        fd,
         events: libc::POLLIN | libc::POLLERR,
         revents: 0,
     };

@@ -45,6 +45,11 @@ fn main() -> std::io::Result<()> {
                     .parse()
                     .unwrap_or_else(|_| usage("--count takes a number"))
             }
+            "--first" => {
+                send.first = val()
+                    .parse()
+                    .unwrap_or_else(|_| usage("--first takes a number"))
+            }
             "--rate" => {
                 send.rate = val()
                     .parse()
@@ -117,7 +122,7 @@ fn lake_inputs(dir: &str) -> std::io::Result<()> {
 
 fn usage(msg: &str) -> ! {
     eprintln!(
-        "noisefloor-synth: {msg}\nusage: noisefloor-synth [--packets N] [--seed S] [--out FILE] | --seed-000 --out FILE | --lake-inputs DIR\n       | --send-to ADDR --send-from ADDR --send-mix classes|numbered [--count N] [--rate PPS]"
+        "noisefloor-synth: {msg}\nusage: noisefloor-synth [--packets N] [--seed S] [--out FILE] | --seed-000 --out FILE | --lake-inputs DIR\n       | --send-to ADDR --send-from ADDR --send-mix classes|numbered [--count N] [--first N] [--rate PPS]"
     );
     std::process::exit(1)
 }
@@ -134,6 +139,8 @@ struct Send {
     from: Option<[u8; 4]>,
     mix: String,
     count: u64,
+    /// Number of the first numbered packet (several senders can share one stream).
+    first: u64,
     /// Packets per second; 0 = as fast as the socket takes them.
     rate: u64,
 }
@@ -173,7 +180,7 @@ impl Send {
             "numbered" => {
                 for n in 0..self.count {
                     pace(n);
-                    let p = noisefloor_synth::live::numbered_syn(from, to, n);
+                    let p = noisefloor_synth::live::numbered_syn(from, to, self.first + n);
                     // A full socket buffer (ENOBUFS) is retried: the count sent must be exact.
                     loop {
                         match sender.send(&p) {
