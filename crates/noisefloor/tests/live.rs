@@ -382,6 +382,39 @@ fn nflog_sensor_stores_exactly_the_sent_packets_classified() {
     assert_eq!(int(&health[0], "stored"), n);
     assert_eq!(int(&health[0], "kernel_drops"), 0);
     assert_eq!(health[0]["source"], "nflog");
+    // And in the report's section 8.
+    let report: Value = serde_json::from_str(&sh(&[
+        nf(),
+        "report",
+        "--lake",
+        lake.to_str().unwrap(),
+        "--section",
+        "8",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    let h = &report["sensor_health"][0];
+    assert_eq!(
+        (
+            h["sensor"].as_str(),
+            int(h, "received"),
+            int(h, "kernel_drops")
+        ),
+        (Some("lab"), n, 0)
+    );
+    let text = sh(&[
+        nf(),
+        "report",
+        "--lake",
+        lake.to_str().unwrap(),
+        "--section",
+        "8",
+    ]);
+    assert!(
+        text.contains("8. Sensor health") && text.contains("nflog"),
+        "{text}"
+    );
     // Metrics were served while it ran.
     assert!(metrics.contains("200 OK"), "{metrics}");
     assert!(
@@ -630,12 +663,18 @@ fn libpcap_bpf_filter_keeps_only_what_it_matches() {
     std::thread::sleep(Duration::from_millis(500));
     let (summary, log) = sensor.stop();
     assert_eq!(int(&summary, "received"), 3, "{summary}\n{log}");
-    let rows = sql(&lake, "SELECT class, COUNT(*) AS n FROM events GROUP BY class ORDER BY class");
+    let rows = sql(
+        &lake,
+        "SELECT class, COUNT(*) AS n FROM events GROUP BY class ORDER BY class",
+    );
     let got: Vec<(String, i64)> = rows
         .iter()
         .map(|r| (r["class"].as_str().unwrap().to_owned(), int(r, "n")))
         .collect();
-    assert_eq!(got, vec![("gre-other".to_owned(), 2), ("mirai-gre-ip".to_owned(), 1)]);
+    assert_eq!(
+        got,
+        vec![("gre-other".to_owned(), 2), ("mirai-gre-ip".to_owned(), 1)]
+    );
     let health = sql(&lake, "SELECT source FROM sensor_health");
     assert_eq!(health[0]["source"], "libpcap");
 }
