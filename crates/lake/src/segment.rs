@@ -22,9 +22,7 @@ use parquet::file::properties::WriterProperties;
 use crate::LakeError;
 use crate::event::{RowContext, packet_fields};
 use crate::ingest::{Worker, max_opt, min_opt, push_row, writer_properties};
-use crate::store::{LIVE, Lake, ManifestEntry, Staging, write_detached_commit};
-
-const COMMIT: &str = "COMMIT.json";
+use crate::store::{LIVE, Lake, ManifestEntry, Staging, read_commit_entry, write_detached_commit};
 
 /// One sensor's directory of segments in progress, held by this process.
 pub struct Spool {
@@ -36,13 +34,10 @@ pub struct Spool {
 
 impl Spool {
     /// Takes `_live/<sensor>` for this process (one sensor process per name and lake).
-    /// Segments a previous run finished are committed (waiting up to `lock_wait` for the
-    /// lake lock); unfinished ones are removed. Returns what was recovered.
-    pub fn open(
-        root: &Path,
-        sensor: &str,
-        lock_wait: Duration,
-    ) -> Result<(Spool, Vec<String>), LakeError> {
+    /// Unfinished segments of a previous run are removed; finished ones (commit point
+    /// written) are returned, to be committed like new ones. Also returns what was done.
+    #[allow(clippy::type_complexity)]
+    pub fn open(root: &Path, sensor: &str) -> Result<(Spool, Vec<String>, Vec<Ready>), LakeError> {
         crate::check_sensor_name(sensor)?;
         let dir = root.join(LIVE).join(sensor);
         let io = |path: &Path| {
@@ -70,6 +65,7 @@ impl Spool {
             _lock: lock,
         };
         let mut recovered = Vec::new();
+        let mut ready = Vec::new();
         let mut leftovers: Vec<PathBuf> = fs::read_dir(&spool.dir)
             .map_err(io(&spool.dir))?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -77,18 +73,24 @@ impl Spool {
             .collect();
         leftovers.sort();
         for seg in leftovers {
-            if seg.join(COMMIT).exists() {
-                let entry = commit_dir(&spool.root, &seg, lock_wait, &|| false)?;
-                recovered.push(format!("committed the finished segment {}", entry.input));
-            } else {
-                fs::remove_dir_all(&seg).map_err(io(&seg))?;
-                recovered.push(format!(
-                    "removed an unfinished segment ({}), cut short by a crash",
-                    seg.file_name().and_then(|n| n.to_str()).unwrap_or("?")
-                ));
+            match read_commit_entry(&seg) {
+                Some(entry) => {
+                    recovered.push(format!(
+                        "a finished segment ({}) was waiting to be committed; committing it",
+                        entry.input
+                    ));
+                    ready.push(Ready { dir: seg, entry });
+                }
+                None => {
+                    fs::remove_dir_all(&seg).map_err(io(&seg))?;
+                    recovered.push(format!(
+                        "removed an unfinished segment ({}), cut short by a crash",
+                        seg.file_name().and_then(|n| n.to_str()).unwrap_or("?")
+                    ));
+                }
             }
         }
-        Ok((spool, recovered))
+        Ok((spool, recovered, ready))
     }
 
     pub fn root(&self) -> &Path {
@@ -100,15 +102,13 @@ impl Spool {
 fn commit_dir(
     root: &Path,
     dir: &Path,
-    lock_wait: Duration,
     give_up: &dyn Fn() -> bool,
 ) -> Result<ManifestEntry, LakeError> {
-    let start = std::time::Instant::now();
     loop {
         match Lake::open(root) {
             Ok(lake) => return lake.adopt(dir),
             Err(LakeError::Locked(p)) => {
-                if start.elapsed() >= lock_wait || give_up() {
+                if give_up() {
                     return Err(LakeError::Locked(p));
                 }
                 std::thread::sleep(Duration::from_millis(100));
@@ -284,6 +284,6 @@ impl Ready {
         root: &Path,
         give_up: &dyn Fn() -> bool,
     ) -> Result<ManifestEntry, LakeError> {
-        commit_dir(root, &self.dir, Duration::MAX, give_up)
+        commit_dir(root, &self.dir, give_up)
     }
 }

@@ -364,6 +364,14 @@ fn write_commit_file(staging: &Staging, commit: &Commit) -> Result<(), LakeError
     write_atomic(&staging.dir.join(COMMIT), &bytes)
 }
 
+/// The manifest entry in a staged directory's commit point, if it has one.
+pub(crate) fn read_commit_entry(dir: &Path) -> Option<ManifestEntry> {
+    fs::read(dir.join(COMMIT))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Commit>(&b).ok())
+        .map(|c| c.entry)
+}
+
 /// Writes the commit point of a detached staging (see [`Lake::adopt`]).
 pub(crate) fn write_detached_commit(
     staging: &Staging,

@@ -678,3 +678,65 @@ fn libpcap_bpf_filter_keeps_only_what_it_matches() {
     let health = sql(&lake, "SELECT source FROM sensor_health");
     assert_eq!(health[0]["source"], "libpcap");
 }
+
+/// Packets longer than `--snaplen` are stored truncated and counted as such, per segment.
+#[test]
+#[ignore = "needs root: network namespaces, iptables, raw sockets (.ci/run runs it)"]
+fn snaplen_truncation_is_counted() {
+    let lab = Lab::new("t");
+    lab.firewall(None);
+    let lake = lab.dir.join("lake");
+    // 40 of the 54 bytes of each SYN frame: Ethernet and IPv4 survive, TCP is cut.
+    let sensor = lab.start_sensor(&lake, &["--interface", "vs"], &["--snaplen", "40"]);
+    lab.send("numbered", &["--count", "100"]);
+    std::thread::sleep(Duration::from_millis(500));
+    let (summary, log) = sensor.stop();
+    assert_eq!(
+        (int(&summary, "stored"), int(&summary, "truncated")),
+        (100, 100),
+        "{log}"
+    );
+    let h = &sql(&lake, "SELECT SUM(truncated) AS t FROM sensor_health")[0];
+    assert_eq!(int(h, "t"), 100);
+    let r = &sql(
+        &lake,
+        "SELECT COUNT(DISTINCT ip_id) AS n FROM events WHERE proto = 6",
+    )[0];
+    assert_eq!(int(r, "n"), 100);
+}
+
+/// Without CAP_NET_ADMIN / CAP_NET_RAW the sensor stops at once and says what it needs.
+/// (The refusal comes before any packet is read, so no namespace is needed.)
+#[test]
+#[ignore = "needs root to drop capabilities with setpriv (.ci/run runs it)"]
+fn unprivileged_sensor_names_the_capability_it_needs() {
+    let dir = std::env::temp_dir().join(format!("nf-live-{}-u", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let lake = dir.join("lake");
+    for (source, cap) in [
+        (&["--nflog-group", "7"][..], "CAP_NET_ADMIN"),
+        (&["--interface", "lo"][..], "CAP_NET_RAW"),
+    ] {
+        let out = Command::new("setpriv")
+            // Still uid 0, but with no capability at all (an empty bounding set), which is
+            // what an unprivileged user without `setcap` has.
+            .args([
+                "--bounding-set=-all",
+                "--inh-caps=-all",
+                "--ambient-caps=-all",
+            ])
+            .arg(nf())
+            .args(["sensor", "--sensor", "lab", "--lake"])
+            .arg(&lake)
+            .args(source)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains("permission denied") && err.contains(cap) && err.contains("setcap"),
+            "{err}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

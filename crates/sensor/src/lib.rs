@@ -110,7 +110,7 @@ pub fn run(
     stop: &AtomicBool,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<Summary, SensorError> {
-    let (spool, recovered) = Spool::open(&opts.lake, &opts.sensor, Duration::from_secs(30))?;
+    let (spool, recovered, pending) = Spool::open(&opts.lake, &opts.sensor)?;
     for r in &recovered {
         on_event(Event::Recovered(r));
     }
@@ -147,6 +147,10 @@ pub fn run(
     let (to_writer, from_capture) = sync_channel::<Delivery>(IN_FLIGHT);
     let (recycle_tx, recycle_rx) = channel::<LiveBatch>();
     let (to_committer, from_writer) = channel::<Ready>();
+    // Segments a previous run finished but could not commit go first.
+    for ready in pending {
+        let _ = to_committer.send(ready);
+    }
     let capture_error: Mutex<Option<LiveError>> = Mutex::new(None);
     let events: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let committed: Mutex<Vec<ManifestEntry>> = Mutex::new(Vec::new());

@@ -99,7 +99,8 @@ impl PacketSource {
             next_block: 0,
             name: name.into(),
             linktype,
-            snaplen: snaplen.max(64),
+            // Room for a cooked header at least; below that nothing useful is kept.
+            snaplen: snaplen.max(20),
             counters: Counters::default(),
         })
     }
@@ -115,7 +116,8 @@ impl PacketSource {
         let mut off = block.first_packet_offset();
         for _ in 0..block.num_packets() {
             let h = block.from(off);
-            if h.len() < TPACKET3_HDR + 12 {
+            // Header, then the 20 bytes of sockaddr_ll we read.
+            if h.len() < TPACKET3_HDR + 20 {
                 c.malformed += 1;
                 break;
             }
@@ -126,7 +128,11 @@ impl PacketSource {
             let (mac, net) = (u16_at(24) as usize, u16_at(26) as usize);
             let sll = &h[TPACKET3_HDR..];
             let pkttype = sll[10];
-            if pkttype != PACKET_OUTGOING && mac <= net && mac + caplen <= h.len() {
+            // The kernel's offsets are checked like any input: a bad one skips the packet.
+            let sane = mac <= net && net <= mac + caplen && mac + caplen <= h.len();
+            if !sane {
+                c.malformed += 1;
+            } else if pkttype != PACKET_OUTGOING {
                 let ts = i64::from(sec) * 1_000_000_000 + i64::from(nsec);
                 if linktype == LINKTYPE_ETHERNET {
                     let keep = caplen.min(snaplen as usize);
@@ -147,7 +153,7 @@ impl PacketSource {
                     sll2[12..20].copy_from_slice(&sll[12..20]);
                     let body = &h[net..mac + caplen];
                     let keep = body.len().min((snaplen as usize).saturating_sub(20));
-                    let wire = wire_len - (net - mac) as u32 + 20;
+                    let wire = wire_len.saturating_sub((net - mac) as u32) + 20;
                     batch.push(ts, linktype, &[&sll2, &body[..keep]], wire);
                     c.truncated += u64::from(((keep + 20) as u32) < wire);
                 }
