@@ -36,7 +36,6 @@ impl Spool {
     /// Takes `_live/<sensor>` for this process (one sensor process per name and lake).
     /// Unfinished segments of a previous run are removed; finished ones (commit point
     /// written) are returned, to be committed like new ones. Also returns what was done.
-    #[allow(clippy::type_complexity)]
     pub fn open(root: &Path, sensor: &str) -> Result<(Spool, Vec<String>, Vec<Ready>), LakeError> {
         crate::check_sensor_name(sensor)?;
         let dir = root.join(LIVE).join(sensor);
