@@ -740,3 +740,36 @@ fn unprivileged_sensor_names_the_capability_it_needs() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// 802.1Q: the kernel strips the tag before AF_PACKET sees the frame (VLAN offload); the
+/// sensor puts it back, so the pcap ring holds the frame as it was on the wire, and the
+/// packets inside are classified as usual. (Tagged frames are sent with AF_PACKET: the
+/// test kernel need not have VLAN devices.)
+#[test]
+#[ignore = "needs root: network namespaces, iptables, raw sockets (.ci/run runs it)"]
+fn interface_sensor_keeps_vlan_tags() {
+    let lab = Lab::new("v");
+    lab.firewall(None);
+    let lake = lab.dir.join("lake");
+    let ring = lab.dir.join("ring");
+    let sensor = lab.start_sensor(
+        &lake,
+        &["--interface", "vs"],
+        &["--pcap-ring", ring.to_str().unwrap(), "--ring-size", "4"],
+    );
+    let sent = lab.send("classes", &["--frames-on", "vc", "--vlan", "10"]);
+    std::thread::sleep(Duration::from_millis(500));
+    let (summary, log) = sensor.stop();
+    assert_eq!(int(&summary, "stored"), 7, "{summary}\n{log}");
+    assert_class_mix(&lake, &sent, &lab.client_addr, None);
+    let files: Vec<String> = std::fs::read_dir(&ring)
+        .unwrap()
+        .map(|e| e.unwrap().path().display().to_string())
+        .collect();
+    let mut args = vec![nf(), "dissect", "--filter", "vlan.id == 10"];
+    args.extend(files.iter().map(String::as_str));
+    let out = sh(&args);
+    let lines: Vec<&str> = out.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 7, "{out}");
+    assert!(lines.iter().all(|l| l.contains("eth:vlan:ip")), "{out}");
+}

@@ -186,3 +186,32 @@ impl RawIpv4Sender {
         sys::send_to_v4(&self.fd, packet, dst).map(|_| ())
     }
 }
+
+/// Sends whole Ethernet frames on one interface (AF_PACKET): the other end of tests that
+/// need link-layer control (802.1Q tags). Needs CAP_NET_RAW.
+pub struct RawFrameSender {
+    fd: std::os::fd::OwnedFd,
+}
+
+impl RawFrameSender {
+    pub fn open(ifname: &str) -> Result<RawFrameSender, LiveError> {
+        let ifindex = std::fs::read_to_string(format!("/sys/class/net/{ifname}/ifindex"))
+            .ok()
+            .and_then(|s| s.trim().parse::<i32>().ok())
+            .ok_or_else(|| LiveError::NoInterface {
+                name: ifname.into(),
+                available: "see `ip link`".into(),
+            })?;
+        let what = format!("interface {ifname}");
+        // Protocol 0: this socket sends only, it receives nothing.
+        let fd = sys::socket(libc::AF_PACKET, libc::SOCK_RAW, 0)
+            .map_err(|e| LiveError::io(format!("{what}: packet socket"), "CAP_NET_RAW", e))?;
+        sys::bind_packet(&fd, ifindex, 0)
+            .map_err(|e| LiveError::io(format!("{what}: bind"), "CAP_NET_RAW", e))?;
+        Ok(RawFrameSender { fd })
+    }
+
+    pub fn send(&self, frame: &[u8]) -> io::Result<()> {
+        sys::send(&self.fd, frame).map(|_| ())
+    }
+}

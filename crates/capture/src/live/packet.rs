@@ -134,9 +134,31 @@ impl PacketSource {
                 c.malformed += 1;
             } else if pkttype != PACKET_OUTGOING {
                 let ts = i64::from(sec) * 1_000_000_000 + i64::from(nsec);
+                let status = u32_at(20);
                 if linktype == LINKTYPE_ETHERNET {
                     let keep = caplen.min(snaplen as usize);
-                    batch.push(ts, linktype, &[&h[mac..mac + keep]], wire_len);
+                    let frame = &h[mac..mac + keep];
+                    if status & libc::TP_STATUS_VLAN_VALID != 0 && keep >= 12 {
+                        // The kernel took the 802.1Q tag out of the frame (VLAN offload);
+                        // put it back so the stored frame is the one on the wire.
+                        let tpid = if status & libc::TP_STATUS_VLAN_TPID_VALID != 0 {
+                            u16_at(36)
+                        } else {
+                            0x8100
+                        };
+                        let tci = u32_at(32) as u16;
+                        let mut tag = [0u8; 4];
+                        tag[0..2].copy_from_slice(&tpid.to_be_bytes());
+                        tag[2..4].copy_from_slice(&tci.to_be_bytes());
+                        batch.push(
+                            ts,
+                            linktype,
+                            &[&frame[..12], &tag, &frame[12..]],
+                            wire_len + 4,
+                        );
+                    } else {
+                        batch.push(ts, linktype, &[frame], wire_len);
+                    }
                     c.truncated += u64::from((keep as u32) < wire_len);
                 } else {
                     // Linux cooked v2: protocol, reserved, ifindex, hatype, pkttype,

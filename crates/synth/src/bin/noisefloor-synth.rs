@@ -4,7 +4,8 @@
 //! `ip2asn.tsv`, `noisefloor.toml`, and `truth.json` with the ground truth).
 //!
 //! Live tests: `--send-to ADDR --send-from ADDR --send-mix classes|numbered [--count N]
-//! [--rate PPS]` sends through a raw socket (CAP_NET_RAW) and prints what it sent as JSON.
+//! [--rate PPS] [--frames-on IF [--vlan ID]]` sends through a raw socket (CAP_NET_RAW) and
+//! prints what it sent as JSON.
 
 use std::io::BufWriter;
 
@@ -44,6 +45,14 @@ fn main() -> std::io::Result<()> {
                 send.count = val()
                     .parse()
                     .unwrap_or_else(|_| usage("--count takes a number"))
+            }
+            "--frames-on" => send.frames_on = Some(val()),
+            "--vlan" => {
+                send.vlan = Some(
+                    val()
+                        .parse()
+                        .unwrap_or_else(|_| usage("--vlan takes a VLAN id (0-4095)")),
+                )
             }
             "--first" => {
                 send.first = val()
@@ -122,7 +131,7 @@ fn lake_inputs(dir: &str) -> std::io::Result<()> {
 
 fn usage(msg: &str) -> ! {
     eprintln!(
-        "noisefloor-synth: {msg}\nusage: noisefloor-synth [--packets N] [--seed S] [--out FILE] | --seed-000 --out FILE | --lake-inputs DIR\n       | --send-to ADDR --send-from ADDR --send-mix classes|numbered [--count N] [--first N] [--rate PPS]"
+        "noisefloor-synth: {msg}\nusage: noisefloor-synth [--packets N] [--seed S] [--out FILE] | --seed-000 --out FILE | --lake-inputs DIR\n       | --send-to ADDR --send-from ADDR --send-mix classes|numbered [--count N] [--first N] [--rate PPS]\n         [--frames-on IF [--vlan ID]]"
     );
     std::process::exit(1)
 }
@@ -139,6 +148,10 @@ struct Send {
     from: Option<[u8; 4]>,
     mix: String,
     count: u64,
+    /// Send Ethernet frames on this interface (AF_PACKET) instead of IP packets.
+    frames_on: Option<String>,
+    /// With `frames_on`: an 802.1Q tag with this VLAN id.
+    vlan: Option<u16>,
     /// Number of the first numbered packet (several senders can share one stream).
     first: u64,
     /// Packets per second; 0 = as fast as the socket takes them.
@@ -147,12 +160,11 @@ struct Send {
 
 impl Send {
     fn run(self) -> std::io::Result<()> {
-        use noisefloor_capture::live::RawIpv4Sender;
         let to = self.to.unwrap_or_else(|| usage("--send-to is required"));
         let from = self
             .from
             .unwrap_or_else(|| usage("--send-from is required"));
-        let sender = RawIpv4Sender::open().map_err(std::io::Error::other)?;
+        let sender = Sender::open(self.frames_on.as_deref(), self.vlan)?;
         let started = std::time::Instant::now();
         let (mut sent, mut failed) = (0u64, 0u64);
         let pace = |sent: u64| {
@@ -203,5 +215,42 @@ impl Send {
             sent as f64 / secs.max(1e-9)
         );
         Ok(())
+    }
+}
+
+/// IP packets through a raw IP socket, or as Ethernet frames (optionally 802.1Q-tagged)
+/// on one interface, addressed to the live tests' sensor MAC.
+enum Sender {
+    Ip(noisefloor_capture::live::RawIpv4Sender),
+    Frames(noisefloor_capture::live::RawFrameSender, Option<u16>),
+}
+
+impl Sender {
+    fn open(frames_on: Option<&str>, vlan: Option<u16>) -> std::io::Result<Sender> {
+        use noisefloor_capture::live::{RawFrameSender, RawIpv4Sender};
+        Ok(match frames_on {
+            Some(ifname) => Sender::Frames(
+                RawFrameSender::open(ifname).map_err(std::io::Error::other)?,
+                vlan,
+            ),
+            None => Sender::Ip(RawIpv4Sender::open().map_err(std::io::Error::other)?),
+        })
+    }
+
+    fn send(&self, ip: &[u8]) -> std::io::Result<()> {
+        match self {
+            Sender::Ip(s) => s.send(ip),
+            Sender::Frames(s, vlan) => {
+                let mut f = Vec::with_capacity(ip.len() + 18);
+                f.extend_from_slice(&[0x02, 0, 0, 0, 0, 0x01, 0x02, 0, 0, 0, 0, 0x02]);
+                if let Some(id) = vlan {
+                    f.extend_from_slice(&0x8100u16.to_be_bytes());
+                    f.extend_from_slice(&(id & 0x0fff).to_be_bytes());
+                }
+                f.extend_from_slice(&0x0800u16.to_be_bytes());
+                f.extend_from_slice(ip);
+                s.send(&f)
+            }
+        }
     }
 }
