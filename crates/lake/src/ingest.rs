@@ -461,13 +461,13 @@ fn ingest_path(
     Ok(Outcome::Added(entry))
 }
 
-pub(crate) fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     }
 }
-pub(crate) fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),

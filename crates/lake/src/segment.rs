@@ -21,8 +21,11 @@ use parquet::file::properties::WriterProperties;
 
 use crate::LakeError;
 use crate::event::{RowContext, packet_fields};
-use crate::ingest::{Worker, max_opt, min_opt, push_row, writer_properties};
-use crate::store::{LIVE, Lake, ManifestEntry, Staging, read_commit_entry, write_detached_commit};
+use crate::ingest::{Worker, push_row, writer_properties};
+use crate::store::{
+    LIVE, Lake, ManifestEntry, Staging, io_err, read_commit_entry, try_lock_dir,
+    write_detached_commit,
+};
 
 /// One sensor's directory of segments in progress, held by this process.
 pub struct Spool {
@@ -39,24 +42,12 @@ impl Spool {
     pub fn open(root: &Path, sensor: &str) -> Result<(Spool, Vec<String>, Vec<Ready>), LakeError> {
         crate::check_sensor_name(sensor)?;
         let dir = root.join(LIVE).join(sensor);
-        let io = |path: &Path| {
-            let path = path.to_owned();
-            move |source| LakeError::Io { path, source }
-        };
-        fs::create_dir_all(&dir).map_err(io(&dir))?;
-        let lock_path = dir.join(".lock");
-        let lock = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(io(&lock_path))?;
-        if lock.try_lock().is_err() {
+        let Some(lock) = try_lock_dir(&dir)? else {
             return Err(LakeError::Config(format!(
                 "a sensor named {sensor:?} is already running on the lake {}; stop it or pick another --sensor name",
                 root.display()
             )));
-        }
+        };
         let spool = Spool {
             root: root.to_owned(),
             dir,
@@ -66,7 +57,7 @@ impl Spool {
         let mut recovered = Vec::new();
         let mut ready = Vec::new();
         let mut leftovers: Vec<PathBuf> = fs::read_dir(&spool.dir)
-            .map_err(io(&spool.dir))?
+            .map_err(io_err(&spool.dir))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.is_dir())
             .collect();
@@ -81,7 +72,7 @@ impl Spool {
                     ready.push(Ready { dir: seg, entry });
                 }
                 None => {
-                    fs::remove_dir_all(&seg).map_err(io(&seg))?;
+                    fs::remove_dir_all(&seg).map_err(io_err(&seg))?;
                     recovered.push(format!(
                         "removed an unfinished segment ({}), cut short by a crash",
                         seg.file_name().and_then(|n| n.to_str()).unwrap_or("?")
@@ -161,7 +152,7 @@ impl<'e> Segment<'e> {
         key: &str,
         start_us: i64,
     ) -> Result<Segment<'e>, LakeError> {
-        let staging = Staging::detached(spool.dir.join(key), &spool.sensor, key)?;
+        let staging = Staging::fresh(spool.dir.join(key), &spool.sensor, key)?;
         let stamp = jiff::Timestamp::from_microsecond(start_us)
             .ok()
             .and_then(|t| t.round(jiff::Unit::Second).ok())
@@ -233,21 +224,15 @@ impl<'e> Segment<'e> {
         let entry = ManifestEntry {
             sensor: sensor.to_owned(),
             input: self.row_ctx.input.to_string(),
-            content_hash: self
-                .staging
-                .dir()
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or_default()
-                .to_owned(),
+            content_hash: self.staging.hash().to_owned(),
             size: health.bytes,
             kind: "live".into(),
             format: self.format.into(),
             read: health.received,
             records: w.rows,
             rows: w.rows,
-            first_ts_us: min_opt(None, w.first_ts),
-            last_ts_us: max_opt(None, w.last_ts),
+            first_ts_us: w.first_ts,
+            last_ts_us: w.last_ts,
             files,
             ingested_at: jiff::Timestamp::now()
                 .round(jiff::Unit::Second)

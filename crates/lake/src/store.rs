@@ -110,7 +110,7 @@ pub fn check_sensor_name(name: &str) -> Result<(), LakeError> {
     }
 }
 
-fn io_err(path: &Path) -> impl FnOnce(io::Error) -> LakeError + '_ {
+pub(crate) fn io_err(path: &Path) -> impl FnOnce(io::Error) -> LakeError + '_ {
     move |source| LakeError::Io {
         path: path.to_owned(),
         source,
@@ -141,25 +141,31 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), LakeError> {
     sync_dir(dir)
 }
 
+/// Creates `dir` if needed and takes its `.lock` without waiting: `None` when another
+/// process holds it. The lock lasts as long as the returned file.
+pub(crate) fn try_lock_dir(dir: &Path) -> Result<Option<File>, LakeError> {
+    fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let lock_path = dir.join(".lock");
+    let lock = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(io_err(&lock_path))?;
+    match lock.try_lock() {
+        Ok(()) => Ok(Some(lock)),
+        Err(fs::TryLockError::WouldBlock) => Ok(None),
+        Err(fs::TryLockError::Error(e)) => Err(io_err(&lock_path)(e)),
+    }
+}
+
 impl Lake {
     /// Opens (creating if needed) the lake at `root` for writing: takes the writer lock and
     /// finishes or removes whatever an interrupted run left staged.
     pub fn open(root: &Path) -> Result<Lake, LakeError> {
-        fs::create_dir_all(root).map_err(io_err(root))?;
-        let lock_path = root.join(".lock");
-        let lock = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(io_err(&lock_path))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => {
-                return Err(LakeError::Locked(root.to_owned()));
-            }
-            Err(fs::TryLockError::Error(e)) => return Err(io_err(&lock_path)(e)),
-        }
+        let Some(lock) = try_lock_dir(root)? else {
+            return Err(LakeError::Locked(root.to_owned()));
+        };
         let mut lake = Lake {
             root: root.to_owned(),
             _lock: lock,
@@ -226,16 +232,11 @@ impl Lake {
 
     /// A fresh staging directory for one input (any leftover of the same input is removed).
     pub fn stage(&self, sensor: &str, hash: &str) -> Result<Staging, LakeError> {
-        let dir = self.root.join(STAGING).join(format!("{sensor}-{hash}"));
-        if dir.exists() {
-            fs::remove_dir_all(&dir).map_err(io_err(&dir))?;
-        }
-        fs::create_dir_all(&dir).map_err(io_err(&dir))?;
-        Ok(Staging {
-            dir,
-            sensor: sensor.to_owned(),
-            hash: hash.to_owned(),
-        })
+        Staging::fresh(
+            self.root.join(STAGING).join(format!("{sensor}-{hash}")),
+            sensor,
+            hash,
+        )
     }
 
     /// A path under `_staging` for spooling stdin before it can be hashed.
@@ -426,9 +427,10 @@ pub struct Staging {
 }
 
 impl Staging {
-    /// A staging directory outside `_staging`, for a writer that does not hold the lake
-    /// lock; [`Lake::adopt`] moves it in once its commit point is written.
-    pub(crate) fn detached(dir: PathBuf, sensor: &str, hash: &str) -> Result<Staging, LakeError> {
+    /// An empty staging directory at `dir` (any leftover there is removed): under
+    /// `_staging` for `ingest`, or under `_live` for a writer that does not hold the lake
+    /// lock, which [`Lake::adopt`] moves in once its commit point is written.
+    pub(crate) fn fresh(dir: PathBuf, sensor: &str, hash: &str) -> Result<Staging, LakeError> {
         if dir.exists() {
             fs::remove_dir_all(&dir).map_err(io_err(&dir))?;
         }
@@ -442,6 +444,11 @@ impl Staging {
 
     pub(crate) fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The input's key: content hash, or a live segment's id.
+    pub(crate) fn hash(&self) -> &str {
+        &self.hash
     }
 
     /// Removes a staged input that will not be committed (a failed read or write); a crash

@@ -313,15 +313,17 @@ fn writer_loop(
         if let Some(d) = delivery {
             for p in &d.batch.packets {
                 let data = d.batch.data(p);
-                if let Some(r) = ring.as_mut().filter(|_| !ring_failed) {
-                    if let Err(e) = r.write(p.ts_ns, p.linktype, data, p.orig_len) {
-                        ring_failed = true;
-                        on_event(Event::Warning(format!("pcap ring stopped: {e}")));
-                    }
-                    metrics.ring_bytes.store(r.bytes(), Ordering::Relaxed);
+                if let Some(r) = ring.as_mut().filter(|_| !ring_failed)
+                    && let Err(e) = r.write(p.ts_ns, p.linktype, data, p.orig_len)
+                {
+                    ring_failed = true;
+                    on_event(Event::Warning(format!("pcap ring stopped: {e}")));
                 }
                 let class = segment.push(p.ts_ns, p.linktype, data, &opts.segment.ctx)?;
                 metrics.count_class(class);
+            }
+            if let Some(r) = ring.as_ref() {
+                metrics.ring_bytes.store(r.bytes(), Ordering::Relaxed);
             }
             metrics
                 .stored

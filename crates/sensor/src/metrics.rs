@@ -51,11 +51,12 @@ impl Metrics {
             escape(sensor),
             escape(source)
         );
-        let mut counter = |name: &str, help: &str, v: u64| {
+        let mut metric = |name: &str, kind: &str, help: &str, v: u64| {
             let _ = writeln!(out, "# HELP noisefloor_{name} {help}");
-            let _ = writeln!(out, "# TYPE noisefloor_{name} counter");
+            let _ = writeln!(out, "# TYPE noisefloor_{name} {kind}");
             let _ = writeln!(out, "noisefloor_{name}{{{labels}}} {v}");
         };
+        let mut counter = |name: &str, help: &str, v: u64| metric(name, "counter", help, v);
         counter(
             "packets_total",
             "Packets read from the kernel.",
@@ -101,6 +102,18 @@ impl Metrics {
             "Segments that could not be committed (they stay ready for the next start).",
             self.commit_errors.load(Relaxed),
         );
+        metric(
+            "last_commit_timestamp_seconds",
+            "gauge",
+            "Unix time of the last segment commit.",
+            self.last_commit_unix.load(Relaxed),
+        );
+        metric(
+            "pcap_ring_bytes",
+            "gauge",
+            "Bytes held by the pcap ring.",
+            self.ring_bytes.load(Relaxed),
+        );
         let _ = writeln!(
             out,
             "# HELP noisefloor_class_packets_total Packets per class."
@@ -114,26 +127,6 @@ impl Metrics {
                 self.by_class[i].load(Relaxed)
             );
         }
-        let _ = writeln!(
-            out,
-            "# HELP noisefloor_last_commit_timestamp_seconds Unix time of the last segment commit."
-        );
-        let _ = writeln!(out, "# TYPE noisefloor_last_commit_timestamp_seconds gauge");
-        let _ = writeln!(
-            out,
-            "noisefloor_last_commit_timestamp_seconds{{{labels}}} {}",
-            self.last_commit_unix.load(Relaxed)
-        );
-        let _ = writeln!(
-            out,
-            "# HELP noisefloor_pcap_ring_bytes Bytes held by the pcap ring."
-        );
-        let _ = writeln!(out, "# TYPE noisefloor_pcap_ring_bytes gauge");
-        let _ = writeln!(
-            out,
-            "noisefloor_pcap_ring_bytes{{{labels}}} {}",
-            self.ring_bytes.load(Relaxed)
-        );
         out
     }
 }

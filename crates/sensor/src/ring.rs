@@ -16,8 +16,9 @@ pub struct PcapRing {
     dir: PathBuf,
     max_bytes: u64,
     file_bytes: u64,
-    /// Finished files, oldest first, with their sizes.
+    /// Finished files, oldest first, with their sizes, and the sum of those sizes.
     files: VecDeque<(PathBuf, u64)>,
+    finished_bytes: u64,
     current: Option<(PathBuf, PcapWriter<BufWriter<File>>, u64, u32)>,
     seq: u64,
     snaplen: u32,
@@ -42,6 +43,7 @@ impl PcapRing {
             dir: dir.to_owned(),
             max_bytes,
             file_bytes: (max_bytes / FILES).max(64 * 1024),
+            finished_bytes: old.iter().map(|f| f.1).sum(),
             files: old.into(),
             current: None,
             seq: 0,
@@ -52,14 +54,15 @@ impl PcapRing {
     }
 
     pub fn bytes(&self) -> u64 {
-        self.files.iter().map(|f| f.1).sum::<u64>() + self.current.as_ref().map_or(0, |c| c.2)
+        self.finished_bytes + self.current.as_ref().map_or(0, |c| c.2)
     }
 
     fn trim(&mut self) -> io::Result<()> {
         while self.bytes() > self.max_bytes {
-            let Some((path, _)) = self.files.pop_front() else {
+            let Some((path, size)) = self.files.pop_front() else {
                 break;
             };
+            self.finished_bytes -= size;
             match fs::remove_file(&path) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
                 _ => {}
@@ -76,6 +79,7 @@ impl PcapRing {
                 .map_err(|e| e.into_error())?
                 .sync_all()?;
             self.files.push_back((path, size));
+            self.finished_bytes += size;
         }
         Ok(())
     }

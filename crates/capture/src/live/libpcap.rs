@@ -3,9 +3,9 @@
 //! [`super::PacketSource`] instead.
 
 use std::os::fd::AsRawFd;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::{Counters, LiveBatch, LiveError, LiveSource};
+use super::{Counters, Deadline, LiveBatch, LiveError, LiveSource};
 
 pub struct LibpcapSource {
     cap: pcap::Capture<pcap::Active>,
@@ -75,7 +75,7 @@ impl LiveSource for LibpcapSource {
         max: usize,
         timeout: Duration,
     ) -> Result<(), LiveError> {
-        let deadline = Instant::now() + timeout;
+        let deadline = Deadline::after(timeout);
         while batch.len() < max {
             match self.cap.next_packet() {
                 Ok(p) => {
@@ -90,17 +90,16 @@ impl LiveSource for LibpcapSource {
                 // packet arrives (TPACKET_V3), so we poll its descriptor with our timeout
                 // and stay responsive to a stop request.
                 Err(pcap::Error::TimeoutExpired) => {
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    if !batch.is_empty() || left.is_zero() {
+                    let more =
+                        deadline
+                            .wait(batch, self.cap.as_raw_fd())
+                            .map_err(|e| LiveError::Io {
+                                what: self.describe(),
+                                source: e,
+                            })?;
+                    if !more {
                         break;
                     }
-                    let ms = left.as_millis().clamp(1, 1000) as i32;
-                    super::sys::poll_readable_raw(self.cap.as_raw_fd(), ms).map_err(|e| {
-                        LiveError::Io {
-                            what: self.describe(),
-                            source: e,
-                        }
-                    })?;
                 }
                 Err(e) => return Err(pcap_err(&self.describe(), e)),
             }

@@ -146,6 +146,39 @@ pub trait LiveSource: Send {
     fn format(&self) -> &'static str;
 }
 
+/// A native-endian u16 at `i` (kernel structures), 0 when out of range.
+fn ne_u16(b: &[u8], i: usize) -> u16 {
+    b.get(i..i + 2)
+        .map_or(0, |b| u16::from_ne_bytes([b[0], b[1]]))
+}
+
+/// A native-endian u32 at `i`, 0 when out of range.
+fn ne_u32(b: &[u8], i: usize) -> u32 {
+    b.get(i..i + 4)
+        .map_or(0, |b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// When a source's `fill` must return, shared by every source: once the batch has records
+/// and nothing more is queued, or when the timeout has passed.
+struct Deadline(std::time::Instant);
+
+impl Deadline {
+    fn after(timeout: Duration) -> Deadline {
+        Deadline(std::time::Instant::now() + timeout)
+    }
+
+    /// Called when nothing is queued: false if `fill` should return now, else waits until
+    /// `fd` is readable (at most the time left, and at most a second) and returns true.
+    fn wait(&self, batch: &LiveBatch, fd: std::os::fd::RawFd) -> io::Result<bool> {
+        let left = self.0.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() || !batch.is_empty() {
+            return Ok(false);
+        }
+        sys::poll_readable_raw(fd, left.as_millis().clamp(1, 1000) as i32)?;
+        Ok(true)
+    }
+}
+
 fn now_ns() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -1,12 +1,14 @@
 //! NFLOG over netlink (linux/netfilter/nfnetlink_log.h): bind a group, ask for whole
 //! packets with sequence numbers, read batched messages.
 
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use noisefloor_wire::Nflog;
 
-use super::{Counters, LiveBatch, LiveError, LiveSource, ip_wire_len, now_ns, sys};
+use super::{
+    Counters, Deadline, LiveBatch, LiveError, LiveSource, ip_wire_len, ne_u16, ne_u32, now_ns, sys,
+};
 
 const NLMSG_HDRLEN: usize = 16;
 const NLMSG_ERROR: u16 = 2;
@@ -60,15 +62,6 @@ fn config_msg(seq: u32, group: u16, attrs: &[(u16, &[u8])]) -> Vec<u8> {
     m[6..8].copy_from_slice(&(NLM_F_REQUEST | NLM_F_ACK).to_ne_bytes());
     m[8..12].copy_from_slice(&seq.to_ne_bytes());
     m
-}
-
-fn ne_u32(b: &[u8], i: usize) -> u32 {
-    b.get(i..i + 4)
-        .map_or(0, |b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
-}
-fn ne_u16(b: &[u8], i: usize) -> u16 {
-    b.get(i..i + 2)
-        .map_or(0, |b| u16::from_ne_bytes([b[0], b[1]]))
 }
 
 /// Walks the netlink messages in one datagram: (type, flags, seq, body).
@@ -244,20 +237,21 @@ impl LiveSource for NflogSource {
         max: usize,
         timeout: Duration,
     ) -> Result<(), LiveError> {
-        let deadline = Instant::now() + timeout;
+        let deadline = Deadline::after(timeout);
         while batch.len() < max {
             match sys::recv_nonblocking(&self.fd, &mut self.buf) {
                 Ok(Some(n)) => self.stream.datagram(&self.buf[..n], batch),
                 Ok(None) => {
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    if left.is_zero() || !batch.is_empty() {
+                    let more =
+                        deadline
+                            .wait(batch, self.fd.as_raw_fd())
+                            .map_err(|e| LiveError::Io {
+                                what: self.describe(),
+                                source: e,
+                            })?;
+                    if !more {
                         return Ok(());
                     }
-                    let ms = left.as_millis().clamp(1, 1000) as i32;
-                    sys::poll_readable(&self.fd, ms).map_err(|e| LiveError::Io {
-                        what: self.describe(),
-                        source: e,
-                    })?;
                 }
                 // The socket buffer overflowed: the kernel dropped messages, which the
                 // sequence numbers will count; reading on is the way to recover.

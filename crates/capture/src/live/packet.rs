@@ -1,11 +1,11 @@
 //! AF_PACKET capture on one interface through a TPACKET_V3 ring: the kernel writes packets
 //! into shared memory blocks, and we read a whole block per wake-up.
 
-use std::os::fd::OwnedFd;
-use std::time::{Duration, Instant};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::time::Duration;
 
 use super::sys::{self, Ring};
-use super::{Counters, LiveBatch, LiveError, LiveSource};
+use super::{Counters, Deadline, LiveBatch, LiveError, LiveSource, ne_u16, ne_u32};
 
 const LINKTYPE_ETHERNET: u32 = 1;
 const LINKTYPE_LINUX_SLL2: u32 = 276;
@@ -121,8 +121,8 @@ impl PacketSource {
                 c.malformed += 1;
                 break;
             }
-            let u32_at = |i: usize| u32::from_ne_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
-            let u16_at = |i: usize| u16::from_ne_bytes([h[i], h[i + 1]]);
+            let u32_at = |i: usize| ne_u32(h, i);
+            let u16_at = |i: usize| ne_u16(h, i);
             let (next, sec, nsec) = (u32_at(0), u32_at(4), u32_at(8));
             let (caplen, wire_len) = (u32_at(12) as usize, u32_at(16));
             let (mac, net) = (u16_at(24) as usize, u16_at(26) as usize);
@@ -165,11 +165,8 @@ impl PacketSource {
                     // address length, address (8), then the network layer.
                     let mut sll2 = [0u8; 20];
                     sll2[0..2].copy_from_slice(&sll[2..4]);
-                    sll2[4..8].copy_from_slice(
-                        &i32::from_ne_bytes([sll[4], sll[5], sll[6], sll[7]]).to_be_bytes(),
-                    );
-                    sll2[8..10]
-                        .copy_from_slice(&u16::from_ne_bytes([sll[8], sll[9]]).to_be_bytes());
+                    sll2[4..8].copy_from_slice(&ne_u32(sll, 4).to_be_bytes());
+                    sll2[8..10].copy_from_slice(&ne_u16(sll, 8).to_be_bytes());
                     sll2[10] = pkttype;
                     sll2[11] = sll[11];
                     sll2[12..20].copy_from_slice(&sll[12..20]);
@@ -201,20 +198,20 @@ impl LiveSource for PacketSource {
         max: usize,
         timeout: Duration,
     ) -> Result<(), LiveError> {
-        let deadline = Instant::now() + timeout;
+        let deadline = Deadline::after(timeout);
         while batch.len() < max {
             if self.drain_block(batch) {
                 continue;
             }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() || !batch.is_empty() {
+            let more = deadline
+                .wait(batch, self.fd.as_raw_fd())
+                .map_err(|e| LiveError::Io {
+                    what: self.describe(),
+                    source: e,
+                })?;
+            if !more {
                 break;
             }
-            let ms = left.as_millis().clamp(1, 1000) as i32;
-            sys::poll_readable(&self.fd, ms).map_err(|e| LiveError::Io {
-                what: self.describe(),
-                source: e,
-            })?;
         }
         Ok(())
     }

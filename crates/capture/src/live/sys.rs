@@ -294,10 +294,7 @@ impl<'r> Block<'r> {
     const TAIL_START: usize = BLOCK_STATUS_OFFSET + 4;
 
     fn u32_at(&self, block_offset: usize) -> u32 {
-        let i = block_offset - Self::TAIL_START;
-        self.tail
-            .get(i..i + 4)
-            .map_or(0, |b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+        super::ne_u32(self.tail, block_offset - Self::TAIL_START)
     }
     /// `hdr.bh1.num_pkts`.
     pub fn num_packets(&self) -> u32 {
