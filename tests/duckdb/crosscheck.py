@@ -32,8 +32,14 @@ truth = json.loads((inputs / "truth.json").read_text())
 con = duckdb.connect()
 con.execute(f"""CREATE VIEW events AS SELECT * FROM read_parquet(
     '{lake}/sensor=*/date=*/*.parquet', hive_partitioning = true)""")
-con.execute("CREATE VIEW scope AS SELECT * FROM events")
-con.execute("CREATE VIEW history AS SELECT * FROM events")
+# The report's queries read the rollup's shape; over raw events that is the events with
+# src as the source "set" and count_sources as a distinct count (crates/report/sql/README.md).
+con.execute("CREATE VIEW scope AS SELECT *, src AS src_v4, NULL AS src_v6, 1 AS row_count FROM events")
+con.execute("CREATE VIEW history AS SELECT * FROM scope")
+con.execute("CREATE MACRO count_sources(a, b) AS COUNT(DISTINCT a)")
+# The rollup files are plain Parquet under _rollup/ with the same hive partitions.
+con.execute(f"""CREATE VIEW rollup AS SELECT * FROM read_parquet(
+    '{lake}/_rollup/sensor=*/date=*/*.parquet', hive_partitioning = true)""")
 
 # Types other engines rely on: microsecond UTC timestamps, signed integers.
 types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE events)").fetchall())
@@ -42,6 +48,11 @@ assert types["proto"] == "SMALLINT" and types["packets"] == "BIGINT", types
 
 total = con.execute("SELECT SUM(packets) FROM events").fetchone()[0]
 assert total == report["summary"]["packets"] == sum(t["packets"] for t in truth), total
+rollup = con.execute("""SELECT sensor, CAST(date AS VARCHAR), port_key, SUM(packets), SUM(row_count)
+                        FROM rollup GROUP BY ALL ORDER BY ALL""").fetchall()
+events = con.execute("""SELECT sensor, CAST(date AS VARCHAR), port_key, SUM(packets), COUNT(*)
+                        FROM events GROUP BY ALL ORDER BY ALL""").fetchall()
+assert rollup == events, (rollup[:3], events[:3])
 
 # Top-N keys with DuckDB's own SQL.
 top = con.execute("""SELECT port_key, SUM(packets) AS p, COUNT(DISTINCT src) AS s FROM events

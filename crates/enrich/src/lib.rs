@@ -50,7 +50,7 @@ pub enum EnrichError {
 }
 
 /// What is known about one address. Every field may be unknown.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Attribution {
     pub asn: Option<u32>,
     pub as_name: Option<Arc<str>>,

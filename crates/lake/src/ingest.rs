@@ -22,6 +22,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
 use crate::LakeError;
 use crate::event::{EventBuilder, Inner, RowContext, packet_fields};
+use crate::rollup::{RollupBuilder, rollup_schema};
 use crate::schema::file_schema;
 use crate::store::{Lake, ManifestEntry, Staging};
 
@@ -64,11 +65,23 @@ pub(crate) struct PartWriter {
     writer: ArrowWriter<BufWriter<File>>,
     rows: u64,
     last_used: u64,
+    rollup: RollupBuilder,
+    rollup_rel: String,
+    rollup_staged: std::path::PathBuf,
+    sensor_group: Option<Arc<str>>,
+}
+
+/// A written events file and its rollup file (names relative to the lake root).
+pub(crate) struct ClosedPart {
+    pub(crate) file: String,
+    pub(crate) rows: u64,
+    pub(crate) rollup: String,
 }
 
 pub(crate) struct Worker<'e> {
     open: Vec<PartWriter>,
-    done: Vec<(String, u64)>,
+    done: Vec<ClosedPart>,
+    sensor_group: Option<Arc<str>>,
     cache: Cache<'e>,
     stats: LogStats,
     formats: Vec<&'static str>,
@@ -88,10 +101,15 @@ fn date_string(days: i64) -> String {
 }
 
 impl<'e> Worker<'e> {
-    pub(crate) fn new(enricher: &'e Enricher, worker_id: u32) -> Self {
+    pub(crate) fn new(
+        enricher: &'e Enricher,
+        worker_id: u32,
+        sensor_group: Option<Arc<str>>,
+    ) -> Self {
         Worker {
             open: Vec::new(),
             done: Vec::new(),
+            sensor_group,
             cache: Cache::new(enricher),
             stats: LogStats::default(),
             formats: Vec::new(),
@@ -106,8 +124,8 @@ impl<'e> Worker<'e> {
         }
     }
 
-    /// Closes every open file: (relative name, rows) of each file written.
-    pub(crate) fn close_all(&mut self) -> Result<Vec<(String, u64)>, LakeError> {
+    /// Closes every open file: each events file written, with its rollup.
+    pub(crate) fn close_all(&mut self) -> Result<Vec<ClosedPart>, LakeError> {
         let mut files = std::mem::take(&mut self.done);
         let mut first_error = None;
         for pw in self.open.drain(..) {
@@ -150,7 +168,8 @@ impl<'e> Worker<'e> {
         let n = self.worker_id * 100_000 + self.next_part;
         self.next_part += 1;
         let (rel, staged) = staging.part(&date_string(date), n);
-        if let Some(dir) = staged.parent() {
+        let (rollup_rel, rollup_staged) = staging.rollup_part(&date_string(date), n);
+        for dir in [staged.parent(), rollup_staged.parent()].into_iter().flatten() {
             std::fs::create_dir_all(dir).map_err(|source| LakeError::Io {
                 path: dir.to_owned(),
                 source,
@@ -174,27 +193,74 @@ impl<'e> Worker<'e> {
             writer,
             rows: 0,
             last_used: self.tick,
+            rollup: RollupBuilder::new(),
+            rollup_rel,
+            rollup_staged,
+            sensor_group: self.sensor_group.clone(),
         });
         Ok(self.open.len() - 1)
     }
 }
 
-pub(crate) fn close(mut w: PartWriter) -> Result<(String, u64), LakeError> {
+pub(crate) fn close(mut w: PartWriter) -> Result<ClosedPart, LakeError> {
     if !w.builder.is_empty() {
         w.writer
             .write(&w.builder.finish())
             .map_err(LakeError::Parquet)?;
     }
-    let buf = w.writer.into_inner().map_err(LakeError::Parquet)?;
+    finish_file(w.writer, &w.staged)?;
+    if w.rows > 0 {
+        let file = File::create(&w.rollup_staged).map_err(|source| LakeError::Io {
+            path: w.rollup_staged.clone(),
+            source,
+        })?;
+        let mut writer = ArrowWriter::try_new(
+            BufWriter::with_capacity(1 << 20, file),
+            rollup_schema(),
+            Some(rollup_properties()),
+        )
+        .map_err(LakeError::Parquet)?;
+        writer
+            .write(&w.rollup.finish(w.sensor_group.as_deref()))
+            .map_err(LakeError::Parquet)?;
+        finish_file(writer, &w.rollup_staged)?;
+    }
+    Ok(ClosedPart {
+        file: w.rel,
+        rows: w.rows,
+        rollup: w.rollup_rel,
+    })
+}
+
+fn finish_file(
+    writer: ArrowWriter<BufWriter<File>>,
+    path: &std::path::Path,
+) -> Result<(), LakeError> {
+    let buf = writer.into_inner().map_err(LakeError::Parquet)?;
     let file = buf.into_inner().map_err(|e| LakeError::Io {
-        path: w.staged.clone(),
+        path: path.to_owned(),
         source: e.into_error(),
     })?;
     file.sync_all().map_err(|source| LakeError::Io {
-        path: w.staged.clone(),
+        path: path.to_owned(),
         source,
-    })?;
-    Ok((w.rel, w.rows))
+    })
+}
+
+/// Rollup files: small except for the source sets, which are already compact (Roaring)
+/// and would only bloat a dictionary or min/max statistics.
+fn rollup_properties() -> WriterProperties {
+    use crate::rollup::col;
+    let sets = [col::SRC_V4, col::SRC_V6].map(|c| parquet::schema::types::ColumnPath::from(c));
+    let mut b = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .set_created_by(format!("noisefloor {}", env!("CARGO_PKG_VERSION")));
+    for c in sets {
+        b = b
+            .set_column_dictionary_enabled(c.clone(), false)
+            .set_column_statistics_enabled(c, EnabledStatistics::None);
+    }
+    b.build()
 }
 
 pub(crate) fn writer_properties(zstd_level: i32, sensor: &str) -> WriterProperties {
@@ -314,6 +380,7 @@ fn ingest_path(
             Worker::new(
                 enricher,
                 next_worker.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+                row_ctx.sensor_group.clone(),
             )
         },
         |w, batch| {
@@ -381,7 +448,7 @@ fn ingest_path(
         progress,
     );
     // Close every file; the first write error aborts the input (nothing is committed).
-    let mut files_rows: Vec<(String, u64)> = Vec::new();
+    let mut parts: Vec<ClosedPart> = Vec::new();
     let mut stats = report.logs;
     let mut entry = ManifestEntry {
         sensor: opts.sensor.clone(),
@@ -399,7 +466,7 @@ fn ingest_path(
             first_error.get_or_insert(e);
         }
         match w.close_all() {
-            Ok(mut fr) => files_rows.append(&mut fr),
+            Ok(mut fr) => parts.append(&mut fr),
             Err(e) => {
                 first_error.get_or_insert(e);
             }
@@ -451,14 +518,24 @@ fn ingest_path(
     }
     entry.rejected += report.errors.len() as u64;
     entry.errors.extend(report.errors.iter().cloned());
-    files_rows.retain(|(_, rows)| *rows > 0);
-    files_rows.sort();
-    entry.files = files_rows.into_iter().map(|(f, _)| f).collect();
+    (entry.files, entry.rollups) = file_lists(parts);
     entry.ingested_at = jiff::Timestamp::now()
         .round(jiff::Unit::Second)
         .map_or_else(|_| String::new(), |t| t.to_string());
     lake.commit(staging, entry.clone(), previous.as_ref())?;
     Ok(Outcome::Added(entry))
+}
+
+/// The events files and rollup files of the parts that hold rows, each list sorted.
+pub(crate) fn file_lists(parts: Vec<ClosedPart>) -> (Vec<String>, Vec<String>) {
+    let (mut files, mut rollups): (Vec<String>, Vec<String>) = parts
+        .into_iter()
+        .filter(|p| p.rows > 0)
+        .map(|p| (p.file, p.rollup))
+        .unzip();
+    files.sort();
+    rollups.sort();
+    (files, rollups)
 }
 
 fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
@@ -499,6 +576,7 @@ pub(crate) fn push_row(
     };
     let pw = &mut w.open[i];
     pw.builder.push(o, inner, v, who, ctx, format);
+    pw.rollup.push(o, v, who);
     pw.rows += 1;
     if pw.builder.len() >= FLUSH_ROWS {
         let batch = pw.builder.finish();

@@ -7,6 +7,7 @@
 pub mod config;
 pub mod event;
 pub mod ingest;
+pub mod rollup;
 pub mod schema;
 pub mod segment;
 pub mod sql;

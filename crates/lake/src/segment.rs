@@ -21,7 +21,7 @@ use parquet::file::properties::WriterProperties;
 
 use crate::LakeError;
 use crate::event::{RowContext, packet_fields};
-use crate::ingest::{Worker, push_row, writer_properties};
+use crate::ingest::{Worker, file_lists, push_row, writer_properties};
 use crate::store::{
     LIVE, Lake, ManifestEntry, Staging, io_err, read_commit_entry, try_lock_dir,
     write_detached_commit,
@@ -159,7 +159,7 @@ impl<'e> Segment<'e> {
             .map_or_else(String::new, |t| t.to_string());
         Ok(Segment {
             staging,
-            worker: Worker::new(enricher, 0),
+            worker: Worker::new(enricher, 0, opts.group.as_deref().map(Arc::from)),
             props: writer_properties(opts.zstd_level, &spool.sensor),
             row_ctx: RowContext {
                 sensor_group: opts.group.as_deref().map(Arc::from),
@@ -214,12 +214,7 @@ impl<'e> Segment<'e> {
                 return Err(e);
             }
         };
-        let mut files: Vec<String> = files
-            .into_iter()
-            .filter(|(_, rows)| *rows > 0)
-            .map(|(f, _)| f)
-            .collect();
-        files.sort();
+        let (files, rollups) = file_lists(files);
         let w = &self.worker;
         let entry = ManifestEntry {
             sensor: sensor.to_owned(),
@@ -234,6 +229,7 @@ impl<'e> Segment<'e> {
             first_ts_us: w.first_ts,
             last_ts_us: w.last_ts,
             files,
+            rollups,
             ingested_at: jiff::Timestamp::now()
                 .round(jiff::Unit::Second)
                 .map_or_else(|_| String::new(), |t| t.to_string()),

@@ -2,6 +2,9 @@
 //!
 //! Tables and views:
 //! - `events`: every row, with the partition columns `sensor` and `date`;
+//! - `rollup`: per events file, packets, rows and the exact set of sources per TSUBAME
+//!   key, class, source AS, country and city (see `rollup`); `count_sources(src_v4,
+//!   src_v6)` counts the distinct sources of any group of its rows;
 //! - `inputs`: the manifest (one row per ingested file or live segment);
 //! - `sensor_health`: per live sensor and day, segments, packets received and stored,
 //!   kernel drops, truncated packets and decode errors;
@@ -22,6 +25,7 @@ use datafusion::datasource::listing::ListingOptions;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::LakeError;
+use crate::rollup::{ROLLUP_DIR, count_sources_udaf, rollup_schema};
 use crate::schema::{col, file_schema};
 use crate::store::manifest;
 
@@ -43,6 +47,12 @@ pub const VIEWS: &[(&str, &str)] = &[
     ),
 ];
 
+/// `daily` from the rollup: the same columns and numbers without scanning the events,
+/// used when every input has its rollup.
+const DAILY_FROM_ROLLUP: &str = "SELECT sensor, date, port_key, SUM(packets) AS packets, \
+     SUM(row_count) AS row_count, count_sources(src_v4, src_v6) AS sources FROM rollup \
+     GROUP BY sensor, date, port_key";
+
 fn ts_type() -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
 }
@@ -51,6 +61,8 @@ fn ts_type() -> DataType {
 pub struct Session {
     rt: tokio::runtime::Runtime,
     ctx: SessionContext,
+    /// Inputs whose rows have no rollup files (ingested before rollups existed).
+    rollup_missing: usize,
 }
 
 fn df(e: datafusion::error::DataFusionError) -> LakeError {
@@ -79,22 +91,69 @@ impl Session {
             .with_target_partitions(threads)
             .with_information_schema(true);
         let ctx = SessionContext::new_with_config(config);
-        let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
-            .with_file_extension(".parquet")
-            .with_table_partition_cols(vec![
-                (col::SENSOR.to_owned(), DataType::Utf8),
-                (col::DATE.to_owned(), DataType::Utf8),
-            ]);
+        let options = || {
+            ListingOptions::new(Arc::new(ParquetFormat::default()))
+                .with_file_extension(".parquet")
+                .with_table_partition_cols(vec![
+                    (col::SENSOR.to_owned(), DataType::Utf8),
+                    (col::DATE.to_owned(), DataType::Utf8),
+                ])
+        };
+        // `_rollup/...` is not read as events: its first directory is not `sensor=`.
         let url = format!("{}/", root.display());
-        rt.block_on(ctx.register_listing_table("events", &url, options, Some(file_schema()), None))
+        rt.block_on(ctx.register_listing_table("events", &url, options(), Some(file_schema()), None))
             .map_err(df)?;
-        ctx.register_table("inputs", Arc::new(inputs_table(&root)?))
+        let rollups = root.join(ROLLUP_DIR);
+        if rollups.is_dir() {
+            let url = format!("{}/", rollups.display());
+            rt.block_on(ctx.register_listing_table(
+                "rollup",
+                &url,
+                options(),
+                Some(rollup_schema()),
+                None,
+            ))
             .map_err(df)?;
-        let session = Session { rt, ctx };
+        } else {
+            let mut fields: Vec<Field> = rollup_schema()
+                .fields()
+                .iter()
+                .map(|f| f.as_ref().clone())
+                .collect();
+            fields.push(Field::new(col::SENSOR, DataType::Utf8, false));
+            fields.push(Field::new(col::DATE, DataType::Utf8, false));
+            let schema = Arc::new(Schema::new(fields));
+            ctx.register_table(
+                "rollup",
+                Arc::new(MemTable::try_new(schema, vec![vec![]]).map_err(df)?),
+            )
+            .map_err(df)?;
+        }
+        ctx.register_udaf(count_sources_udaf());
+        let entries = manifest(&root);
+        let rollup_missing = entries.iter().filter(|e| e.lacks_rollup()).count();
+        ctx.register_table("inputs", Arc::new(inputs_table(&entries)?))
+            .map_err(df)?;
+        let session = Session {
+            rt,
+            ctx,
+            rollup_missing,
+        };
         for (name, body) in VIEWS {
+            let body = if *name == "daily" && session.rollup_missing == 0 {
+                DAILY_FROM_ROLLUP
+            } else {
+                body
+            };
             session.sql(&format!("CREATE VIEW {name} AS {body}"))?;
         }
         Ok(session)
+    }
+
+    /// Inputs in the lake without rollup files; while any remain, the `rollup` table is
+    /// incomplete and the report computes from the events instead.
+    pub fn rollup_missing(&self) -> usize {
+        self.rollup_missing
     }
 
     /// Runs one statement and collects its result.
@@ -121,8 +180,7 @@ impl Session {
     }
 }
 
-fn inputs_table(root: &Path) -> Result<MemTable, LakeError> {
-    let entries = manifest(root);
+fn inputs_table(entries: &[crate::ManifestEntry]) -> Result<MemTable, LakeError> {
     let s = |f: &dyn Fn(&crate::ManifestEntry) -> String| -> Arc<StringArray> {
         Arc::new(entries.iter().map(|e| Some(f(e))).collect::<StringArray>())
     };

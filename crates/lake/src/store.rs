@@ -2,6 +2,8 @@
 //!
 //! ```text
 //! LAKE/sensor=NAME/date=YYYY-MM-DD/part-<hash>-<n>.parquet   the events (hive partitions)
+//! LAKE/_rollup/sensor=NAME/date=YYYY-MM-DD/part-<hash>-<n>.parquet
+//!                                                             each events file's rollup
 //! LAKE/_manifest/NAME/<hash>.json                             one entry per ingested input
 //! LAKE/_staging/NAME-<hash>/...                               an ingest in progress
 //! LAKE/.lock                                                  one writer at a time
@@ -60,6 +62,11 @@ pub struct ManifestEntry {
     pub last_ts_us: Option<i64>,
     /// Files the input's rows are in, relative to the lake root.
     pub files: Vec<String>,
+    /// The rollup file of each events file (`_rollup/...`, see `rollup`). Empty for an
+    /// input ingested before rollups existed: SQL sessions then compute the rollup from
+    /// the events.
+    #[serde(default)]
+    pub rollups: Vec<String>,
     /// Time of the commit (RFC 3339, UTC).
     pub ingested_at: String,
     pub noisefloor_version: String,
@@ -281,7 +288,8 @@ impl Lake {
                 .map(|r| {
                     r.files
                         .iter()
-                        .filter(|f| !entry.files.contains(f))
+                        .chain(&r.rollups)
+                        .filter(|f| !entry.files.contains(f) && !entry.rollups.contains(f))
                         .cloned()
                         .collect()
                 })
@@ -327,7 +335,7 @@ impl Lake {
             }
         }
         let mut dirs = Vec::new();
-        for rel in &c.entry.files {
+        for rel in c.entry.files.iter().chain(&c.entry.rollups) {
             let staged = dir.join(format!("{rel}{STAGED_SUFFIX}"));
             let dest = self.root.join(rel);
             if !staged.exists() {
@@ -466,5 +474,20 @@ impl Staging {
         );
         let staged = self.dir.join(format!("{rel}{STAGED_SUFFIX}"));
         (rel, staged)
+    }
+
+    /// The rollup file of part `n` of date `date` (relative name, where to write it now).
+    pub fn rollup_part(&self, date: &str, n: u32) -> (String, PathBuf) {
+        let (rel, _) = self.part(date, n);
+        let rel = format!("{}/{rel}", crate::rollup::ROLLUP_DIR);
+        let staged = self.dir.join(format!("{rel}{STAGED_SUFFIX}"));
+        (rel, staged)
+    }
+}
+
+impl ManifestEntry {
+    /// An input with rows but no rollup files (ingested before rollups existed).
+    pub fn lacks_rollup(&self) -> bool {
+        !self.files.is_empty() && self.rollups.is_empty()
     }
 }

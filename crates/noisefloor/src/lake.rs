@@ -364,6 +364,12 @@ pub fn report(args: ReportArgs) -> Result<ExitCode> {
         country: args.src_country.clone(),
         top: args.top,
     };
+    if session.rollup_missing() > 0 {
+        eprintln!(
+            "noisefloor: {} input(s) in this lake were ingested before rollups existed, so the report reads every event (slower); `noisefloor ingest FILE --replace` rewrites an input with its rollup",
+            session.rollup_missing()
+        );
+    }
     let mut report = Periodic::build(&session, scope)?;
     if report.summary.rows == 0 {
         eprintln!(

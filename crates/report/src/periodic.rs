@@ -318,13 +318,25 @@ impl Periodic {
                 format!(" WHERE {}", c.join(" AND "))
             }
         };
+        // The rollup holds everything the sections need. A lake with inputs ingested before
+        // rollups existed is read as events in the rollup's shape instead (same queries,
+        // same numbers, a full scan).
+        let source = if session.rollup_missing() == 0 {
+            "rollup"
+        } else {
+            "(SELECT *, src AS src_v4, NULL AS src_v6, 1 AS row_count FROM events) AS events_as_rollup"
+        };
         session.sql(&format!(
-            "CREATE OR REPLACE VIEW scope AS SELECT * FROM events{}",
+            "CREATE OR REPLACE VIEW scope AS SELECT * FROM {source}{}",
             where_(&cond)
         ))?;
         session.sql(&format!(
-            "CREATE OR REPLACE VIEW history AS SELECT * FROM events{}",
+            "CREATE OR REPLACE VIEW history AS SELECT * FROM {source}{}",
             where_(&hist)
+        ))?;
+        session.sql(&format!(
+            "CREATE OR REPLACE VIEW scope_events AS SELECT * FROM events{}",
+            where_(&cond)
         ))?;
         // The health view has a `day` where the events have a `date` partition.
         let health_cond: Vec<String> = cond
