@@ -23,13 +23,15 @@ for run in 1 2 3; do
   read -r secs _ kb _ < /tmp/nf-ingest-time
   echo "ingest run $run: ${secs} s, $(python3 -c "print(f'{10_000_000/$secs/1e6:.2f}')") M packets/s, max RSS $((kb / 1024)) MB"
 done
-bytes=$(find "$lake" -name '*.parquet' -printf '%s\n' | awk '{s+=$1} END {print s}')
-echo "parquet: $bytes bytes for 10000000 events = $(python3 -c "print(f'{$bytes/10_000_000:.2f}')") bytes/event"
+bytes=$(find "$lake/sensor=s0" -name '*.parquet' -printf '%s\n' | awk '{s+=$1} END {print s}')
+echo "parquet (events): $bytes bytes for 10000000 events = $(python3 -c "print(f'{$bytes/10_000_000:.2f}')") bytes/event"
+rbytes=$(find "$lake/_rollup" -name '*.parquet' -printf '%s\n' | awk '{s+=$1} END {print s}')
+echo "parquet (rollup): $rbytes bytes = $(python3 -c "print(f'{$rbytes/10_000_000:.2f}')") bytes/event"
 "$nf" sql --lake "$lake" --format csv "SELECT column_name FROM information_schema.columns WHERE table_name = 'events'" > /dev/null
 python3 - "$lake" <<'PY' || true
 import sys, pyarrow.parquet as pq, pathlib, collections
 sizes = collections.Counter()
-for f in pathlib.Path(sys.argv[1]).rglob("*.parquet"):
+for f in (pathlib.Path(sys.argv[1]) / "sensor=s0").rglob("*.parquet"):
     md = pq.ParquetFile(f).metadata
     for rg in range(md.num_row_groups):
         for c in range(md.num_columns):
@@ -39,10 +41,11 @@ total = sum(sizes.values())
 print("bytes/event by column (largest first):", ", ".join(f"{k} {v/1e7:.2f}" for k, v in sizes.most_common(12)))
 PY
 big=bench/out/lake-100m
-if [ ! -f "$big/.complete-$copies" ]; then
+# .complete-N-rollup: lakes built before the rollup existed are rebuilt.
+if [ ! -f "$big/.complete-$copies-rollup" ]; then
   rm -rf "$big"
   for i in $(seq 1 "$copies"); do "$nf" ingest "$file" --sensor "s$i" --lake "$big" > /dev/null; done
-  touch "$big/.complete-$copies"
+  touch "$big/.complete-$copies-rollup"
 fi
 rows=$("$nf" sql --lake "$big" --format csv "SELECT COUNT(*) AS n FROM events" | tail -1)
 echo "report lake: $rows events"

@@ -169,7 +169,10 @@ impl<'e> Worker<'e> {
         self.next_part += 1;
         let (rel, staged) = staging.part(&date_string(date), n);
         let (rollup_rel, rollup_staged) = staging.rollup_part(&date_string(date), n);
-        for dir in [staged.parent(), rollup_staged.parent()].into_iter().flatten() {
+        for dir in [staged.parent(), rollup_staged.parent()]
+            .into_iter()
+            .flatten()
+        {
             std::fs::create_dir_all(dir).map_err(|source| LakeError::Io {
                 path: dir.to_owned(),
                 source,
@@ -251,7 +254,7 @@ fn finish_file(
 /// and would only bloat a dictionary or min/max statistics.
 fn rollup_properties() -> WriterProperties {
     use crate::rollup::col;
-    let sets = [col::SRC_V4, col::SRC_V6].map(|c| parquet::schema::types::ColumnPath::from(c));
+    let sets = [col::SRC_V4, col::SRC_V6].map(parquet::schema::types::ColumnPath::from);
     let mut b = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
         .set_created_by(format!("noisefloor {}", env!("CARGO_PKG_VERSION")));

@@ -10,6 +10,7 @@ pub mod ingest;
 pub mod rollup;
 pub mod schema;
 pub mod segment;
+pub mod sources;
 pub mod sql;
 pub mod store;
 

@@ -33,7 +33,8 @@ use datafusion::logical_expr::{
 use noisefloor_classify::Verdict;
 use noisefloor_enrich::Attribution;
 use noisefloor_wire::Observation;
-use roaring::RoaringBitmap;
+
+use crate::sources::SourceSet;
 
 /// Column names of the rollup files (the partition columns `sensor` and `date` are
 /// directories, as for the events).
@@ -71,180 +72,6 @@ pub fn rollup_schema() -> SchemaRef {
         f(col::SRC_V4, Binary, false),
         f(col::SRC_V6, Binary, false),
     ]))
-}
-
-/// Addresses buffered before they are sorted into a bitmap.
-const PENDING: usize = 1 << 16;
-
-/// An exact set of source addresses.
-///
-/// IPv4 addresses are kept as Roaring bitmaps merged like a binary counter: a stack of
-/// bitmaps, each more than twice the size of the one above it, where a new bitmap is merged
-/// into the top while the top is not much larger. Every address is then copied O(log n)
-/// times, and merges are always of two whole sorted bitmaps (`&a | &b`, a merge-join).
-/// Merging into one growing bitmap instead (`a |= b`) inserts containers into the middle
-/// of its container vector: quadratic on random addresses (measured: it doubled ingest).
-#[derive(Clone, Debug, Default)]
-pub struct SourceSet {
-    /// (bitmap, its length), sizes decreasing from the bottom.
-    v4: Vec<(RoaringBitmap, u64)>,
-    pending: Vec<u32>,
-    /// Sorted and deduplicated up to `v6_sorted`; the rest is appended unsorted.
-    v6: Vec<u128>,
-    v6_sorted: usize,
-}
-
-impl SourceSet {
-    pub fn insert(&mut self, a: IpAddr) {
-        match a {
-            IpAddr::V4(v4) => {
-                self.pending.push(u32::from(v4));
-                if self.pending.len() >= PENDING {
-                    self.flush_pending();
-                }
-            }
-            IpAddr::V6(v6) => {
-                self.v6.push(u128::from(v6));
-                if self.v6.len() - self.v6_sorted >= PENDING {
-                    self.settle_v6();
-                }
-            }
-        }
-    }
-
-    fn flush_pending(&mut self) {
-        if self.pending.is_empty() {
-            return;
-        }
-        self.pending.sort_unstable();
-        self.pending.dedup();
-        let b = match RoaringBitmap::from_sorted_iter(self.pending.iter().copied()) {
-            Ok(b) => b,
-            // Only unsorted input fails, and the addresses were just sorted; building
-            // from the iterator keeps every address regardless.
-            Err(_) => self.pending.iter().copied().collect(),
-        };
-        self.pending.clear();
-        self.push_bitmap(b);
-    }
-
-    fn push_bitmap(&mut self, mut b: RoaringBitmap) {
-        let mut len = b.len();
-        while let Some((_, top_len)) = self.v4.last() {
-            if *top_len > 2 * len {
-                break;
-            }
-            if let Some((top, _)) = self.v4.pop() {
-                b = &top | &b;
-                len = b.len();
-            }
-        }
-        self.v4.push((b, len));
-    }
-
-    /// All IPv4 sources as one bitmap.
-    fn settle_v4(&mut self) -> &RoaringBitmap {
-        self.flush_pending();
-        while self.v4.len() > 1 {
-            if let (Some((a, _)), Some((b, _))) = (self.v4.pop(), self.v4.pop()) {
-                let u = &b | &a;
-                let len = u.len();
-                self.v4.push((u, len));
-            }
-        }
-        if self.v4.is_empty() {
-            self.v4.push((RoaringBitmap::new(), 0));
-        }
-        &self.v4[0].0
-    }
-
-    fn settle_v6(&mut self) {
-        if self.v6_sorted < self.v6.len() {
-            self.v6.sort_unstable();
-            self.v6.dedup();
-            self.v6_sorted = self.v6.len();
-        }
-    }
-
-    fn settle(&mut self) {
-        self.settle_v4();
-        self.settle_v6();
-    }
-
-    /// Adds every address of `other`.
-    pub fn union_with(&mut self, other: &mut SourceSet) {
-        let b = other.settle_v4().clone();
-        self.push_bitmap(b);
-        other.settle_v6();
-        self.v6.extend_from_slice(&other.v6);
-        self.settle_v6();
-    }
-
-    /// Number of distinct sources.
-    pub fn len(&mut self) -> u64 {
-        self.settle();
-        self.v4.first().map_or(0, |(_, n)| *n) + self.v6.len() as u64
-    }
-
-    pub fn is_empty(&mut self) -> bool {
-        self.len() == 0
-    }
-
-    /// The IPv4 sources in Roaring's portable serialization.
-    pub fn encode_v4(&mut self) -> Vec<u8> {
-        let v4 = self.settle_v4();
-        let mut out = Vec::with_capacity(v4.serialized_size());
-        // Writing into a Vec cannot fail.
-        let _ = v4.serialize_into(&mut out);
-        out
-    }
-
-    /// The IPv6 sources: sorted, distinct, 16 bytes each in network order.
-    pub fn encode_v6(&mut self) -> Vec<u8> {
-        self.settle_v6();
-        self.v6.iter().flat_map(|a| a.to_be_bytes()).collect()
-    }
-
-    /// Adds the sources of an encoded pair (as [`SourceSet::encode_v4`] and
-    /// [`SourceSet::encode_v6`] write them). The bytes come from files anyone could have
-    /// written, so the bitmap is validated.
-    pub fn merge_encoded(&mut self, v4: &[u8], v6: &[u8]) -> Result<(), String> {
-        if !v4.is_empty() {
-            let b = RoaringBitmap::deserialize_from(v4)
-                .map_err(|e| format!("src_v4 is not a Roaring bitmap: {e}"))?;
-            self.push_bitmap(b);
-        }
-        if v6.len() % 16 != 0 {
-            return Err(format!(
-                "src_v6 holds {} bytes, not a whole number of 16-byte addresses",
-                v6.len()
-            ));
-        }
-        for chunk in v6.chunks_exact(16) {
-            let mut a = [0u8; 16];
-            a.copy_from_slice(chunk);
-            self.v6.push(u128::from_be_bytes(a));
-        }
-        if self.v6.len() - self.v6_sorted >= PENDING {
-            self.settle_v6();
-        }
-        Ok(())
-    }
-
-    /// Every address, IPv4 first, each in ascending order.
-    pub fn addresses(&mut self) -> Vec<IpAddr> {
-        self.settle();
-        self.v4[0]
-            .0
-            .iter()
-            .map(|a| IpAddr::from(std::net::Ipv4Addr::from(a)))
-            .chain(
-                self.v6
-                    .iter()
-                    .map(|&a| IpAddr::from(std::net::Ipv6Addr::from(a))),
-            )
-            .collect()
-    }
 }
 
 /// One rollup row's grouping. `port` is only set where the key has one (TCP, UDP, SCTP),
@@ -347,13 +174,20 @@ impl RollupBuilder {
             })
             .collect();
         groups.sort_by(|a, b| {
-            (&a.0, a.1.class, a.1.who.asn, &a.1.who.country, &a.1.who.city).cmp(&(
-                &b.0,
-                b.1.class,
-                b.1.who.asn,
-                &b.1.who.country,
-                &b.1.who.city,
-            ))
+            (
+                &a.0,
+                a.1.class,
+                a.1.who.asn,
+                &a.1.who.country,
+                &a.1.who.city,
+            )
+                .cmp(&(
+                    &b.0,
+                    b.1.class,
+                    b.1.who.asn,
+                    &b.1.who.country,
+                    &b.1.who.city,
+                ))
         });
         let mut port_key = StringBuilder::new();
         let mut class = StringBuilder::new();
@@ -424,8 +258,8 @@ impl AggregateUDFImpl for CountSources {
 
     fn state_fields(&self, _args: StateFieldsArgs) -> DfResult<Vec<FieldRef>> {
         Ok(vec![
-            Arc::new(Field::new("src_v4", DataType::Binary, true)),
-            Arc::new(Field::new("src_v6", DataType::Binary, true)),
+            Arc::new(Field::new("src_v4_raw", DataType::Binary, true)),
+            Arc::new(Field::new("src_v6_raw", DataType::Binary, true)),
         ])
     }
 }
@@ -468,10 +302,11 @@ impl SourcesAccumulator {
             DataType::Binary | DataType::LargeBinary | DataType::BinaryView => {
                 let v4 = binary(values)?;
                 let v6 = match v6 {
-                    Some(c) if matches!(
-                        c.data_type(),
-                        DataType::Binary | DataType::LargeBinary | DataType::BinaryView
-                    ) =>
+                    Some(c)
+                        if matches!(
+                            c.data_type(),
+                            DataType::Binary | DataType::LargeBinary | DataType::BinaryView
+                        ) =>
                     {
                         Some(binary(c)?)
                     }
@@ -535,66 +370,47 @@ impl Accumulator for SourcesAccumulator {
     }
 
     fn size(&self) -> usize {
-        std::mem::size_of_val(self)
-            // About two bytes per address (array containers); cheap, as DataFusion asks
-            // after every batch.
-            + self.set.v4.iter().map(|(_, n)| *n as usize * 2).sum::<usize>()
-            + self.set.pending.capacity() * 4
-            + self.set.v6.capacity() * 16
+        std::mem::size_of_val(self) + self.set.heap_bytes()
     }
 
+    /// Partial states travel as raw sorted addresses, not bitmaps: cheaper to write and
+    /// to read back, and they never leave the process.
     fn state(&mut self) -> DfResult<Vec<ScalarValue>> {
+        let (v4, v6) = self.set.to_raw();
         Ok(vec![
-            ScalarValue::Binary(Some(self.set.encode_v4())),
-            ScalarValue::Binary(Some(self.set.encode_v6())),
+            ScalarValue::Binary(Some(v4)),
+            ScalarValue::Binary(Some(v6)),
         ])
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> DfResult<()> {
-        self.update_batch(states)
+        let [v4, v6] = states else {
+            return Err(exec_err(format!(
+                "count_sources: {} state columns, 2 expected",
+                states.len()
+            )));
+        };
+        let (v4, v6) = (binary(v4)?, binary(v6)?);
+        let (Some(v4), Some(v6)) = (
+            v4.as_any().downcast_ref::<BinaryArray>(),
+            v6.as_any().downcast_ref::<BinaryArray>(),
+        ) else {
+            return Err(exec_err("count_sources: binary state expected".into()));
+        };
+        for i in 0..v4.len() {
+            let a = if v4.is_null(i) { &[][..] } else { v4.value(i) };
+            let b = if v6.is_null(i) { &[][..] } else { v6.value(i) };
+            self.set
+                .merge_raw(a, b)
+                .map_err(|e| exec_err(format!("count_sources: {e}")))?;
+        }
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ip(s: &str) -> IpAddr {
-        s.parse().unwrap()
-    }
-
-    #[test]
-    fn sets_round_trip_and_union_exactly() {
-        let mut a = SourceSet::default();
-        let mut b = SourceSet::default();
-        for i in 0..200_000u32 {
-            // Overlapping halves, scattered over the address space.
-            a.insert(IpAddr::from(std::net::Ipv4Addr::from(i.wrapping_mul(2_654_435_761))));
-            b.insert(IpAddr::from(std::net::Ipv4Addr::from(
-                (i + 100_000).wrapping_mul(2_654_435_761),
-            )));
-        }
-        a.insert(ip("2001:db8::1"));
-        a.insert(ip("2001:db8::1"));
-        b.insert(ip("2001:db8::2"));
-        assert_eq!(a.len(), 200_001);
-        let mut decoded = SourceSet::default();
-        decoded
-            .merge_encoded(&a.encode_v4(), &a.encode_v6())
-            .unwrap();
-        assert_eq!(decoded.addresses(), a.addresses());
-        decoded.union_with(&mut b);
-        assert_eq!(decoded.len(), 300_002);
-    }
-
-    #[test]
-    fn hostile_bytes_are_errors_not_panics() {
-        let mut s = SourceSet::default();
-        assert!(s.merge_encoded(&[0xff; 40], &[]).is_err());
-        assert!(s.merge_encoded(&[], &[1, 2, 3]).is_err());
-        assert!(s.merge_encoded(&[], &[]).is_ok());
-        assert_eq!(s.len(), 0);
-    }
 
     #[test]
     fn text_and_sets_count_the_same() {

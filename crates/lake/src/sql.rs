@@ -101,8 +101,14 @@ impl Session {
         };
         // `_rollup/...` is not read as events: its first directory is not `sensor=`.
         let url = format!("{}/", root.display());
-        rt.block_on(ctx.register_listing_table("events", &url, options(), Some(file_schema()), None))
-            .map_err(df)?;
+        rt.block_on(ctx.register_listing_table(
+            "events",
+            &url,
+            options(),
+            Some(file_schema()),
+            None,
+        ))
+        .map_err(df)?;
         let rollups = root.join(ROLLUP_DIR);
         if rollups.is_dir() {
             let url = format!("{}/", rollups.display());

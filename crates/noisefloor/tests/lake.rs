@@ -698,7 +698,10 @@ fn a_lake_from_before_rollups_gives_the_same_report() {
         .unwrap();
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("ingested before rollups existed"), "{stderr}");
+    assert!(
+        stderr.contains("ingested before rollups existed"),
+        "{stderr}"
+    );
     let legacy: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(legacy, fast);
     std::fs::remove_dir_all(dir).unwrap();
