@@ -72,14 +72,20 @@ for t in truth:
 assert {d: p for d, p, _ in daily} == want
 
 # The report's own SQL files run unchanged in DuckDB.
-def run_file(name, **params):
+def quote(v):
+    return "'" + v.replace("'", "''") + "'"
+
+def run_file(name, ranked=None, **params):
     q = (repo / "crates/report/sql" / f"{name}.sql").read_text()
+    if ranked is not None:  # a list parameter: quoted literals, comma-separated
+        q = q.replace(":ranked", ", ".join(quote(k) for k in ranked))
     for k, v in params.items():
-        q = q.replace(f":{k}", "'" + v.replace("'", "''") + "'")
+        q = q.replace(f":{k}", quote(v))
     return con.execute(q).fetchall()
 
-rows = run_file("top_keys")[:15]
-assert [(k, p, s) for k, p, s in rows] == [(r["key"], r["packets"], r["sources"]) for r in report["top_keys"]]
+ranked = run_file("key_packets")[:15]
+sources = dict(run_file("key_sources", ranked=[k for k, _ in ranked]))
+assert [(k, p, sources[k]) for k, p in ranked] == [(r["key"], r["packets"], r["sources"]) for r in report["top_keys"]]
 rows = run_file("key_daily", key="GRE")
 assert [(str(d), p, s) for d, p, s in rows] == [(r["date"], r["packets"], r["sources"]) for r in report["key_daily"]]
 rows = run_file("sources_by_as", key="GRE")

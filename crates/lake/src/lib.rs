@@ -5,6 +5,7 @@
 //! read the same directory unchanged.
 
 pub mod config;
+pub mod count_sources;
 pub mod event;
 pub mod ingest;
 pub mod rollup;

@@ -7,7 +7,8 @@
 //! sensor group) of that file holds the packets, the rows and the **exact set of sources**:
 //! `src_v4` is a Roaring bitmap in the portable format every Roaring library reads (Java,
 //! Go, C, Python's pyroaring), `src_v6` the IPv6 sources as sorted 16-byte addresses.
-//! `count_sources(src_v4, src_v6)` (registered on every SQL session) counts the union, so
+//! `count_sources(src_v4, src_v6)` (see `count_sources`, registered on every SQL session)
+//! counts the union, so
 //! distinct sources over any grouping of rollup rows are exact, not estimated, and a
 //! year of reports costs a union of bitmaps instead of a scan of every packet.
 //!
@@ -16,20 +17,10 @@
 //! in other engines (`CREATE MACRO count_sources(a, b) AS COUNT(DISTINCT a)` in DuckDB).
 
 use std::hash::Hash;
-use std::net::IpAddr;
 use std::sync::Arc;
 
-use arrow::array::{
-    Array, ArrayRef, BinaryArray, BinaryBuilder, Int64Builder, RecordBatch, StringArray,
-    StringBuilder,
-};
-use arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
-use datafusion::common::ScalarValue;
-use datafusion::error::{DataFusionError, Result as DfResult};
-use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
-use datafusion::logical_expr::{
-    Accumulator, AggregateUDF, AggregateUDFImpl, Signature, Volatility,
-};
+use arrow::array::{ArrayRef, BinaryBuilder, Int64Builder, RecordBatch, StringBuilder};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use noisefloor_classify::Verdict;
 use noisefloor_enrich::Attribution;
 use noisefloor_wire::Observation;
@@ -228,208 +219,5 @@ impl RollupBuilder {
         ];
         // The builders follow rollup_schema() column for column.
         RecordBatch::try_new(rollup_schema(), columns).expect("rollup columns match the schema")
-    }
-}
-
-/// `count_sources(src_v4, src_v6)`: the number of distinct sources in the union of the
-/// rows' sets. Takes the rollup's encoded sets, or address text (any string column, e.g.
-/// `count_sources(src, NULL)` over events), so one query serves both tables.
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct CountSources {
-    signature: Signature,
-}
-
-impl AggregateUDFImpl for CountSources {
-    fn name(&self) -> &str {
-        "count_sources"
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn return_type(&self, _arg_types: &[DataType]) -> DfResult<DataType> {
-        Ok(DataType::Int64)
-    }
-
-    fn accumulator(&self, _args: AccumulatorArgs) -> DfResult<Box<dyn Accumulator>> {
-        Ok(Box::new(SourcesAccumulator::default()))
-    }
-
-    fn state_fields(&self, _args: StateFieldsArgs) -> DfResult<Vec<FieldRef>> {
-        Ok(vec![
-            Arc::new(Field::new("src_v4_raw", DataType::Binary, true)),
-            Arc::new(Field::new("src_v6_raw", DataType::Binary, true)),
-        ])
-    }
-}
-
-/// The `count_sources` aggregate, to register on a DataFusion session.
-pub fn count_sources_udaf() -> AggregateUDF {
-    AggregateUDF::from(CountSources {
-        signature: Signature::any(2, Volatility::Immutable),
-    })
-}
-
-#[derive(Debug, Default)]
-struct SourcesAccumulator {
-    set: SourceSet,
-}
-
-fn exec_err(m: String) -> DataFusionError {
-    DataFusionError::Execution(m)
-}
-
-impl SourcesAccumulator {
-    /// Adds one argument column: encoded sets (binary) or address text.
-    fn add_column(&mut self, values: &ArrayRef, v6: Option<&ArrayRef>) -> DfResult<()> {
-        match values.data_type() {
-            DataType::Null => {}
-            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
-                let text = arrow::compute::cast(values, &DataType::Utf8)?;
-                let text = text
-                    .as_any()
-                    .downcast_ref::<StringArray>()
-                    .ok_or_else(|| exec_err("count_sources: text column expected".into()))?;
-                for a in text.iter().flatten() {
-                    // Text that is not an address cannot be a source (the events' `src` is
-                    // always written from a parsed address).
-                    if let Ok(ip) = a.parse::<IpAddr>() {
-                        self.set.insert(ip);
-                    }
-                }
-            }
-            DataType::Binary | DataType::LargeBinary | DataType::BinaryView => {
-                let v4 = binary(values)?;
-                let v6 = match v6 {
-                    Some(c)
-                        if matches!(
-                            c.data_type(),
-                            DataType::Binary | DataType::LargeBinary | DataType::BinaryView
-                        ) =>
-                    {
-                        Some(binary(c)?)
-                    }
-                    _ => None,
-                };
-                let v4 = v4
-                    .as_any()
-                    .downcast_ref::<BinaryArray>()
-                    .ok_or_else(|| exec_err("count_sources: binary column expected".into()))?;
-                let v6 = v6
-                    .as_ref()
-                    .and_then(|c| c.as_any().downcast_ref::<BinaryArray>());
-                for i in 0..v4.len() {
-                    let a = if v4.is_null(i) { &[][..] } else { v4.value(i) };
-                    let b = match v6 {
-                        Some(c) if !c.is_null(i) => c.value(i),
-                        _ => &[][..],
-                    };
-                    self.set
-                        .merge_encoded(a, b)
-                        .map_err(|e| exec_err(format!("count_sources: {e}")))?;
-                }
-                return Ok(());
-            }
-            other => {
-                return Err(exec_err(format!(
-                    "count_sources takes the rollup's src_v4 and src_v6 or address text, not {other}"
-                )));
-            }
-        }
-        // Text in the second argument (e.g. a second address column) counts too.
-        if let Some(c) = v6
-            && c.data_type() != &DataType::Null
-        {
-            self.add_column(c, None)?;
-        }
-        Ok(())
-    }
-}
-
-fn binary(c: &ArrayRef) -> DfResult<ArrayRef> {
-    if c.data_type() == &DataType::Binary {
-        Ok(c.clone())
-    } else {
-        Ok(arrow::compute::cast(c, &DataType::Binary)?)
-    }
-}
-
-impl Accumulator for SourcesAccumulator {
-    fn update_batch(&mut self, values: &[ArrayRef]) -> DfResult<()> {
-        let Some(first) = values.first() else {
-            return Ok(());
-        };
-        self.add_column(first, values.get(1))
-    }
-
-    fn evaluate(&mut self) -> DfResult<ScalarValue> {
-        Ok(ScalarValue::Int64(Some(
-            i64::try_from(self.set.len()).unwrap_or(i64::MAX),
-        )))
-    }
-
-    fn size(&self) -> usize {
-        std::mem::size_of_val(self) + self.set.heap_bytes()
-    }
-
-    /// Partial states travel as raw sorted addresses, not bitmaps: cheaper to write and
-    /// to read back, and they never leave the process.
-    fn state(&mut self) -> DfResult<Vec<ScalarValue>> {
-        let (v4, v6) = self.set.to_raw();
-        Ok(vec![
-            ScalarValue::Binary(Some(v4)),
-            ScalarValue::Binary(Some(v6)),
-        ])
-    }
-
-    fn merge_batch(&mut self, states: &[ArrayRef]) -> DfResult<()> {
-        let [v4, v6] = states else {
-            return Err(exec_err(format!(
-                "count_sources: {} state columns, 2 expected",
-                states.len()
-            )));
-        };
-        let (v4, v6) = (binary(v4)?, binary(v6)?);
-        let (Some(v4), Some(v6)) = (
-            v4.as_any().downcast_ref::<BinaryArray>(),
-            v6.as_any().downcast_ref::<BinaryArray>(),
-        ) else {
-            return Err(exec_err("count_sources: binary state expected".into()));
-        };
-        for i in 0..v4.len() {
-            let a = if v4.is_null(i) { &[][..] } else { v4.value(i) };
-            let b = if v6.is_null(i) { &[][..] } else { v6.value(i) };
-            self.set
-                .merge_raw(a, b)
-                .map_err(|e| exec_err(format!("count_sources: {e}")))?;
-        }
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn text_and_sets_count_the_same() {
-        let mut from_text = SourcesAccumulator::default();
-        let text: ArrayRef = Arc::new(StringArray::from(vec![
-            Some("192.0.2.1"),
-            Some("192.0.2.1"),
-            None,
-            Some("2001:db8::7"),
-            Some("198.51.100.9"),
-        ]));
-        from_text
-            .update_batch(&[text, Arc::new(arrow::array::NullArray::new(5))])
-            .unwrap();
-        let state = from_text.state().unwrap();
-        let mut merged = SourcesAccumulator::default();
-        let arrays: Vec<ArrayRef> = state.iter().map(|s| s.to_array().unwrap()).collect();
-        merged.merge_batch(&arrays).unwrap();
-        merged.merge_batch(&arrays).unwrap();
-        assert_eq!(merged.evaluate().unwrap(), ScalarValue::Int64(Some(3)));
     }
 }

@@ -25,7 +25,8 @@ use datafusion::datasource::listing::ListingOptions;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::LakeError;
-use crate::rollup::{ROLLUP_DIR, count_sources_udaf, rollup_schema};
+use crate::count_sources::count_sources_udaf;
+use crate::rollup::{ROLLUP_DIR, rollup_schema};
 use crate::schema::{col, file_schema};
 use crate::store::manifest;
 

@@ -2,7 +2,7 @@
 //! ISC's denies per day, the HiNet table, classes over time, surges). Every number comes from
 //! the plain SQL files in `crates/report/sql/`, so the same queries run in DuckDB or Spark.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use arrow::array::{Array, RecordBatch};
 use arrow::datatypes::DataType;
@@ -15,10 +15,15 @@ use crate::surge;
 /// The report's queries, by file name.
 pub const QUERIES: &[(&str, &str)] = &[
     ("summary", include_str!("../sql/summary.sql")),
-    ("top_keys", include_str!("../sql/top_keys.sql")),
+    ("key_packets", include_str!("../sql/key_packets.sql")),
     (
-        "top_keys_country",
-        include_str!("../sql/top_keys_country.sql"),
+        "key_packets_country",
+        include_str!("../sql/key_packets_country.sql"),
+    ),
+    ("key_sources", include_str!("../sql/key_sources.sql")),
+    (
+        "key_sources_country",
+        include_str!("../sql/key_sources_country.sql"),
     ),
     ("top_country", include_str!("../sql/top_country.sql")),
     ("keys_by_sensor", include_str!("../sql/keys_by_sensor.sql")),
@@ -52,11 +57,34 @@ pub fn literal(s: &str) -> String {
 
 /// A query file with its `:name` parameters replaced by literals.
 pub fn bind(name: &str, params: &[(&str, &str)]) -> String {
-    let mut q = query(name).to_owned();
-    for (k, v) in params {
-        q = q.replace(&format!(":{k}"), &literal(v));
+    let rendered: Vec<(&str, String)> = params.iter().map(|(k, v)| (*k, literal(v))).collect();
+    bind_sql(query(name), &rendered)
+}
+
+/// Replaces each `:name` in `q` by its SQL text, in one pass: text substituted for one
+/// parameter (lake data, command-line values) is never searched for another.
+fn bind_sql(q: &str, params: &[(&str, String)]) -> String {
+    let mut out = String::with_capacity(q.len());
+    let mut rest = q;
+    while let Some(at) = rest.find(':') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let name_len = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(after.len());
+        match params.iter().find(|(k, _)| *k == &after[..name_len]) {
+            Some((_, sql)) if name_len > 0 => {
+                out.push_str(sql);
+                rest = &after[name_len..];
+            }
+            _ => {
+                out.push(':');
+                rest = after;
+            }
+        }
     }
-    q
+    out.push_str(rest);
+    out
 }
 
 /// What the report covers.
@@ -221,35 +249,55 @@ pub fn ints(batches: &[RecordBatch], col: usize) -> Vec<Option<i64>> {
     out
 }
 
-fn key_rows(batches: &[RecordBatch], top: usize, with_sources: bool) -> Vec<KeyRow> {
-    let keys = strings(batches, 0);
-    let packets = ints(batches, 1);
-    let sources = if with_sources {
-        ints(batches, 2)
-    } else {
-        vec![None; keys.len()]
+/// TSUBAME Table 1: the `top` keys by packets with their share of all packets, and their
+/// distinct sources (counted for those keys only: the expensive part).
+fn table_one(
+    session: &Session,
+    top: usize,
+    country: Option<&str>,
+) -> Result<Vec<KeyRow>, LakeError> {
+    let params: Vec<(&str, String)> = country
+        .map(|c| ("country", literal(c)))
+        .into_iter()
+        .collect();
+    let (packets_query, sources_query) = match country {
+        Some(_) => ("key_packets_country", "key_sources_country"),
+        None => ("key_packets", "key_sources"),
     };
+    let kp = session.sql(&bind_sql(query(packets_query), &params))?;
+    let packets = ints(&kp, 1);
     let total: i64 = packets.iter().flatten().sum();
-    keys.into_iter()
+    let ranked: Vec<(String, i64)> = strings(&kp, 0)
+        .into_iter()
         .zip(packets)
-        .zip(sources)
         .take(top)
+        .map(|(k, p)| (k.unwrap_or_default(), p.unwrap_or(0)))
+        .collect();
+    let mut sources: HashMap<String, i64> = HashMap::new();
+    if !ranked.is_empty() {
+        let list: Vec<String> = ranked.iter().map(|(k, _)| literal(k)).collect();
+        let mut params = params;
+        params.push(("ranked", list.join(", ")));
+        let ks = session.sql(&bind_sql(query(sources_query), &params))?;
+        for (k, n) in strings(&ks, 0).into_iter().zip(ints(&ks, 1)) {
+            sources.insert(k.unwrap_or_default(), n.unwrap_or(0));
+        }
+    }
+    Ok(ranked
+        .into_iter()
         .enumerate()
-        .map(|(i, ((k, p), s))| {
-            let p = p.unwrap_or(0);
-            KeyRow {
-                rank: i + 1,
-                key: k.unwrap_or_default(),
-                packets: p,
-                share: if total > 0 {
-                    100.0 * p as f64 / total as f64
-                } else {
-                    0.0
-                },
-                sources: s,
-            }
+        .map(|(i, (key, packets))| KeyRow {
+            rank: i + 1,
+            share: if total > 0 {
+                100.0 * packets as f64 / total as f64
+            } else {
+                0.0
+            },
+            sources: Some(sources.get(&key).copied().unwrap_or(0)),
+            key,
+            packets,
         })
-        .collect()
+        .collect())
 }
 
 fn days_in_month(y: i64, m: u32) -> i64 {
@@ -358,7 +406,7 @@ impl Periodic {
             sensors: ints(&s, 5).first().copied().flatten().unwrap_or(0),
         };
         let top = scope.top.max(1);
-        let top_keys = key_rows(&session.sql(query("top_keys"))?, top, true);
+        let top_keys = table_one(session, top, None)?;
         let country = match &scope.country {
             Some(c) => Some(c.to_ascii_uppercase()),
             None => strings(&session.sql(query("top_country"))?, 0)
@@ -368,11 +416,7 @@ impl Periodic {
         };
         scope.country.clone_from(&country);
         let top_keys_country = match &country {
-            Some(c) => key_rows(
-                &session.sql(&bind("top_keys_country", &[("country", c)]))?,
-                top,
-                true,
-            ),
+            Some(c) => table_one(session, top, Some(c))?,
             None => Vec::new(),
         };
 
