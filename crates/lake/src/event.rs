@@ -183,6 +183,12 @@ pub struct EventBuilder {
 
 fn addr(b: &mut StringBuilder, a: Option<IpAddr>, scratch: &mut String) {
     match a {
+        Some(IpAddr::V4(v4)) => {
+            let mut text = [0u8; 15];
+            let n = ipv4_text(v4, &mut text);
+            // Digits and dots only, so always valid UTF-8.
+            b.append_value(std::str::from_utf8(&text[..n]).unwrap_or_default());
+        }
         Some(a) => {
             scratch.clear();
             let _ = write!(scratch, "{a}");
@@ -190,6 +196,29 @@ fn addr(b: &mut StringBuilder, a: Option<IpAddr>, scratch: &mut String) {
         }
         None => b.append_null(),
     }
+}
+
+/// Dotted-quad text, the same as `Display`, without the formatting machinery: with three
+/// or four addresses per row it was a tenth of ingest (`perf`).
+fn ipv4_text(a: std::net::Ipv4Addr, out: &mut [u8; 15]) -> usize {
+    let mut n = 0;
+    for (i, o) in a.octets().into_iter().enumerate() {
+        if i > 0 {
+            out[n] = b'.';
+            n += 1;
+        }
+        if o >= 100 {
+            out[n] = b'0' + o / 100;
+            n += 1;
+        }
+        if o >= 10 {
+            out[n] = b'0' + (o / 10) % 10;
+            n += 1;
+        }
+        out[n] = b'0' + o % 10;
+        n += 1;
+    }
+    n
 }
 
 impl Default for EventBuilder {
@@ -395,5 +424,35 @@ impl EventBuilder {
         // The builders follow file_schema() column for column, so this cannot fail; a
         // mismatch is a programming error caught by the tests.
         RecordBatch::try_new(file_schema(), columns).expect("event columns match the schema")
+    }
+}
+
+#[cfg(test)]
+mod address_text_tests {
+    use super::*;
+
+    #[test]
+    fn ipv4_text_equals_display() {
+        let mut x = 0x9e37_79b9u32;
+        let mut samples = vec![
+            0u32,
+            u32::MAX,
+            0x0a00_6409,
+            0x6400_0a01,
+            0x0909_0909,
+            0xc000_0201,
+        ];
+        for _ in 0..100_000 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            samples.push(x);
+        }
+        let mut text = [0u8; 15];
+        for a in samples {
+            let a = std::net::Ipv4Addr::from(a);
+            let n = ipv4_text(a, &mut text);
+            assert_eq!(std::str::from_utf8(&text[..n]).unwrap(), a.to_string());
+        }
     }
 }

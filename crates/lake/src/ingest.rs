@@ -268,8 +268,13 @@ fn rollup_properties() -> WriterProperties {
 
 pub(crate) fn writer_properties(zstd_level: i32, sensor: &str) -> WriterProperties {
     let level = ZstdLevel::try_new(zstd_level).unwrap_or_default();
+    // Timestamps are nearly all distinct and rise within a file: a dictionary only fills
+    // up and falls back (interning every value on the way), where deltas stay a few bits.
+    let ts = parquet::schema::types::ColumnPath::from(crate::schema::col::TS);
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(level))
+        .set_column_dictionary_enabled(ts.clone(), false)
+        .set_column_encoding(ts, parquet::basic::Encoding::DELTA_BINARY_PACKED)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_statistics_enabled(EnabledStatistics::Chunk)
         .set_created_by(format!("noisefloor {}", env!("CARGO_PKG_VERSION")))
