@@ -237,9 +237,10 @@ impl SourceSet {
                 v6.len()
             ));
         }
-        // A bitmap of this size holds at least LONG_RUN values (2 bytes each at most).
+        // A bitmap this large may hold a long run (an array value takes 2 bytes; a
+        // one-value container 10 with its header): decode it on its own, and `push_run`
+        // keeps it as a run if it is long, or appends it to the unsorted values if not.
         if v4.len() >= 2 * LONG_RUN + 8 {
-            // At most 2 bytes per value, except bitsets: 8 KiB hold up to 65,536.
             let mut run = self.take_spare(v4.len() / 2);
             if let Err(e) = decode_portable(v4, &mut run) {
                 self.give_spare(run);
