@@ -733,3 +733,26 @@ fn surges(batches: &[RecordBatch], summary: &Summary) -> Vec<SurgeRow> {
     out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.key.cmp(&b.key)));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_are_bound_once_and_casts_survive() {
+        // A value that itself looks like a parameter stays a literal.
+        let q = bind_sql(
+            "SELECT x::int FROM t WHERE c = :country AND k IN (:ranked) AND t > '12:00'",
+            &[
+                ("country", literal(":ranked'x")),
+                ("ranked", ["GRE", "23/TCP"].map(literal).join(", ")),
+            ],
+        );
+        assert_eq!(
+            q,
+            "SELECT x::int FROM t WHERE c = ':ranked''x' AND k IN ('GRE', '23/TCP') AND t > '12:00'"
+        );
+        // Unknown names and a trailing colon are left as written.
+        assert_eq!(bind_sql("a :nope b:", &[]), "a :nope b:");
+    }
+}
