@@ -184,23 +184,36 @@ fn row_count(values: &[ArrayRef]) -> usize {
     values.first().map_or(0, |c| c.len())
 }
 
-/// Adds partial states (raw sorted addresses, not bitmaps: cheaper to write and to read
-/// back, and they never leave the process) to one set.
-fn merge_states(states: &[ArrayRef], set: &mut SourceSet) -> DfResult<()> {
-    let [v4, v6] = states else {
-        return Err(exec_err(format!(
-            "count_sources: {} state columns, 2 expected",
-            states.len()
-        )));
-    };
-    let (Some(v4), Some(v6)) = (Bytes::of(Some(v4)), Bytes::of(Some(v6))) else {
-        return Err(exec_err("count_sources: binary state expected".into()));
-    };
-    for i in 0..row_count(states) {
-        set.merge_raw(v4.get(i), v6.get(i))
-            .map_err(|e| exec_err(format!("count_sources: {e}")))?;
+/// The two columns of partial states: raw sorted addresses, not bitmaps (cheaper to write
+/// and to read back, and they never leave the process).
+struct States<'a> {
+    v4: Bytes<'a>,
+    v6: Bytes<'a>,
+}
+
+impl<'a> States<'a> {
+    fn of(states: &'a [ArrayRef]) -> DfResult<States<'a>> {
+        let [v4, v6] = states else {
+            return Err(exec_err(format!(
+                "count_sources: {} state columns, 2 expected",
+                states.len()
+            )));
+        };
+        let (Some(v4), Some(v6)) = (Bytes::of(Some(v4)), Bytes::of(Some(v6))) else {
+            return Err(exec_err("count_sources: binary state expected".into()));
+        };
+        Ok(States { v4, v6 })
     }
-    Ok(())
+
+    fn merge_row(&self, i: usize, set: &mut SourceSet) -> DfResult<()> {
+        set.merge_raw(self.v4.get(i), self.v6.get(i))
+            .map_err(|e| exec_err(format!("count_sources: {e}")))
+    }
+}
+
+/// Whether row `i` passes the aggregate's FILTER clause (absent, false and NULL differ).
+fn kept(filter: Option<&BooleanArray>, i: usize) -> bool {
+    filter.is_none_or(|f| i < f.len() && f.is_valid(i) && f.value(i))
 }
 
 fn state_arrays(sets: &mut [SourceSet]) -> Vec<ArrayRef> {
@@ -250,7 +263,11 @@ impl Accumulator for SourcesAccumulator {
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> DfResult<()> {
-        merge_states(states, &mut self.set)
+        let states_of = States::of(states)?;
+        for i in 0..row_count(states) {
+            states_of.merge_row(i, &mut self.set)?;
+        }
+        Ok(())
     }
 }
 
@@ -292,21 +309,6 @@ impl SourcesByGroup {
     }
 }
 
-/// The group of row `i`, unless the aggregate's FILTER clause drops it.
-fn group_of(
-    group_indices: &[usize],
-    filter: Option<&BooleanArray>,
-) -> impl FnMut(usize) -> Option<usize> {
-    move |i| {
-        let kept = filter.is_none_or(|f| i < f.len() && f.is_valid(i) && f.value(i));
-        if kept {
-            group_indices.get(i).copied()
-        } else {
-            None
-        }
-    }
-}
-
 impl GroupsAccumulator for SourcesByGroup {
     fn update_batch(
         &mut self,
@@ -317,9 +319,8 @@ impl GroupsAccumulator for SourcesByGroup {
     ) -> DfResult<()> {
         self.grow(total_num_groups);
         let rows = Rows::of(values)?;
-        let mut group = group_of(group_indices, opt_filter);
-        for i in 0..row_count(values) {
-            if let Some(g) = group(i) {
+        for (i, &g) in group_indices.iter().enumerate() {
+            if kept(opt_filter, i) {
                 self.with_set(g, |set| rows.add(i, set))?;
             }
         }
@@ -345,20 +346,9 @@ impl GroupsAccumulator for SourcesByGroup {
         total_num_groups: usize,
     ) -> DfResult<()> {
         self.grow(total_num_groups);
-        let [v4, v6] = values else {
-            return Err(exec_err(format!(
-                "count_sources: {} state columns, 2 expected",
-                values.len()
-            )));
-        };
-        let (Some(v4), Some(v6)) = (Bytes::of(Some(v4)), Bytes::of(Some(v6))) else {
-            return Err(exec_err("count_sources: binary state expected".into()));
-        };
+        let states = States::of(values)?;
         for (i, &g) in group_indices.iter().enumerate() {
-            self.with_set(g, |set| {
-                set.merge_raw(v4.get(i), v6.get(i))
-                    .map_err(|e| exec_err(format!("count_sources: {e}")))
-            })?;
+            self.with_set(g, |set| states.merge_row(i, set))?;
         }
         Ok(())
     }
@@ -374,7 +364,7 @@ impl GroupsAccumulator for SourcesByGroup {
         let mut sets: Vec<SourceSet> = Vec::with_capacity(n);
         for i in 0..n {
             let mut set = SourceSet::default();
-            if opt_filter.is_none_or(|f| i < f.len() && f.is_valid(i) && f.value(i)) {
+            if kept(opt_filter, i) {
                 rows.add(i, &mut set)?;
             }
             sets.push(set);

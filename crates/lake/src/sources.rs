@@ -35,6 +35,8 @@ pub struct SourceSet {
     /// sorted runs streams through memory, where a radix sort scatters.
     v4_runs: Vec<Vec<u32>>,
     v4_run_values: usize,
+    /// Their capacity, kept as they come and go: `heap_bytes` is asked per row.
+    v4_run_capacity: usize,
     v6: Vec<u128>,
     v6_clean: usize,
     /// Reused by compactions (a fresh buffer per sort costs page faults).
@@ -104,6 +106,7 @@ impl SourceSet {
             }
             self.v4 = self.merge_runs(runs);
             self.v4_run_values = 0;
+            self.v4_run_capacity = 0;
             // Two spares cover the next compaction's largest merge; more is hoarding.
             self.spare
                 .sort_unstable_by_key(|b| std::cmp::Reverse(b.capacity()));
@@ -162,6 +165,7 @@ impl SourceSet {
     fn push_run(&mut self, run: Vec<u32>) {
         if run.len() >= LONG_RUN {
             self.v4_run_values += run.len();
+            self.v4_run_capacity += run.capacity();
             self.v4_runs.push(run);
         } else {
             self.v4.extend_from_slice(&run);
@@ -204,13 +208,10 @@ impl SourceSet {
 
     /// Bytes held, for memory accounting (capacity, not length: what the allocator gave).
     pub fn heap_bytes(&self) -> usize {
-        let runs: usize = self
-            .v4_runs
-            .iter()
-            .chain(&self.spare)
-            .map(Vec::capacity)
-            .sum();
-        (self.v4.capacity() + self.scratch.capacity() + runs) * 4 + self.v6.capacity() * 16
+        // At most a few spares, however many runs wait.
+        let spare: usize = self.spare.iter().map(Vec::capacity).sum();
+        (self.v4.capacity() + self.scratch.capacity() + self.v4_run_capacity + spare) * 4
+            + self.v6.capacity() * 16
     }
 
     /// The IPv4 sources in Roaring's portable serialization.
