@@ -187,7 +187,9 @@ fn real_pptp_and_erspan_captures_are_gre_other_never_mirai() {
     ];
     let mut gre_packets = 0;
     for f in files {
-        let mut r = noisefloor_capture::CaptureReader::open(data(f).to_str().unwrap()).unwrap();
+        let path = data(f);
+        let mut r = noisefloor_capture::CaptureReader::open(path.to_str().unwrap())
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         while let Ok(Some(rec)) = r.next_record() {
             let d = dissect(rec.linktype, rec.data);
             let v = classify(&d, &Context::default());

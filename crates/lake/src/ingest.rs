@@ -15,7 +15,7 @@ use noisefloor_capture::pipeline::{self, Progress};
 use noisefloor_capture::{Format, Input, open_input};
 use noisefloor_classify::{Context, classify, classify_observation};
 use noisefloor_enrich::{Cache, Enricher};
-use noisefloor_wire::{Options, dissect_with};
+use noisefloor_wire::{Dissection, Options, dissect_into};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
@@ -428,8 +428,9 @@ fn ingest_path(
                 err.map_or(Ok(()), Err)
             } else {
                 let mut r = Ok(());
+                let mut d = Dissection::empty();
                 for rec in &batch.records {
-                    let d = dissect_with(&decode, rec.linktype, batch.data(rec));
+                    dissect_into(&mut d, &decode, rec.linktype, batch.data(rec));
                     let v = classify(&d, &opts.ctx);
                     let (o, inner) = packet_fields(rec.ts_ns, &d);
                     r = push_row(

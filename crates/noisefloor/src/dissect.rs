@@ -12,7 +12,9 @@ use noisefloor_classify::{
     Class, Context as SensorContext, Verdict, classify, classify_observation,
 };
 use noisefloor_wire::render::{self, FrameMeta};
-use noisefloor_wire::{Dissection, Options, Stop, chain_from_key, dissect_with, filter, linktype};
+use noisefloor_wire::{
+    Dissection, Options, Stop, chain_from_key, dissect_into, dissect_with, filter, linktype,
+};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -668,8 +670,9 @@ fn count_parallel(
                 sum.logs = stats;
                 return;
             }
+            let mut d = Dissection::empty();
             for r in &batch.records {
-                let d = dissect_with(opts, r.linktype, batch.data(r));
+                dissect_into(&mut d, opts, r.linktype, batch.data(r));
                 sum.account(r.ts_ns, r.caplen, r.origlen, r.linktype, &d, sel);
             }
         },

@@ -8,7 +8,7 @@ use noisefloor_capture::logs::{self, LogStats};
 use noisefloor_capture::pipeline;
 use noisefloor_classify::{Context as SensorContext, classify, classify_observation};
 use noisefloor_report::{Explained, Inputs, Limits, Triage};
-use noisefloor_wire::{Options, dissect_with};
+use noisefloor_wire::{Dissection, Options, dissect_into};
 
 use crate::dissect::Progressbars;
 
@@ -57,8 +57,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 });
                 return;
             }
+            let mut d = Dissection::empty();
             for r in &batch.records {
-                let d = dissect_with(&opts, r.linktype, batch.data(r));
+                dissect_into(&mut d, &opts, r.linktype, batch.data(r));
                 let v = classify(&d, &ctx);
                 t.add(r.ts_ns, r.origlen, &d, &v);
             }

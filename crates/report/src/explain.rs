@@ -279,7 +279,7 @@ fn tag_share(t: &Triage, c: Class, tag: Tags) -> f64 {
 }
 
 fn top_ports(t: &Triage, c: Class, n: usize) -> Vec<(u16, u64)> {
-    let mut v: Vec<(u16, u64)> = t.class(c).ports.iter().map(|(p, n)| (*p, *n)).collect();
+    let mut v: Vec<(u16, u64)> = t.class(c).ports.iter().collect();
     v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     v.truncate(n);
     v
@@ -500,8 +500,7 @@ impl Explained {
             let ttl_max = ttl.last().map_or(0, |x| x.0);
             ttl.sort_by_key(|x| std::cmp::Reverse(x.1));
             ttl.truncate(5);
-            let mut sizes: Vec<(u16, u64)> =
-                f.payload_sizes.iter().map(|(k, v)| (*k, *v)).collect();
+            let mut sizes: Vec<(u16, u64)> = f.payload_sizes.iter().collect();
             sizes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
             sizes.truncate(5);
             let variants =

@@ -1,5 +1,5 @@
 //! The heaviest sources (or victims) in fixed, cache-sized memory: a four-way associative
-//! table (the four keys of a bucket share one cache line) with Misra–Gries replacement. An address already in its bucket is
+//! table (the keys and counts of a bucket share two cache lines) with Misra–Gries replacement. An address already in its bucket is
 //! counted exactly; a new one takes a free way, or else the lighter way is decremented and
 //! replaced when it reaches zero. Counts stay exact until a bucket overflows, and
 //! `undercount_at_most` bounds how low any reported count can be.
@@ -21,11 +21,51 @@ pub struct Seen {
 
 const WAYS: usize = 4;
 
+/// The keys and packet counts of one bucket: everything a lookup and a Misra–Gries
+/// decrement read, in two cache lines. With spoofed or random sources nearly every packet
+/// takes that path, so the rest of each entry lives apart and is touched only on a hit or
+/// an insert.
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(C, align(32))]
+struct Bucket {
+    /// IPv4 as ::ffff:a.b.c.d; 0 = empty.
+    keys: [u128; WAYS],
+    packets: [u64; WAYS],
+}
+
+/// The rest of an entry (its packets are in the bucket).
+#[derive(Clone, Copy, Debug, Default)]
+struct Detail {
+    bytes: u64,
+    first_ns: i64,
+    last_ns: i64,
+    classes: u16,
+}
+
+impl Detail {
+    fn of(s: &Seen) -> Self {
+        Detail {
+            bytes: s.bytes,
+            first_ns: s.first_ns,
+            last_ns: s.last_ns,
+            classes: s.classes,
+        }
+    }
+    fn seen(&self, packets: u64) -> Seen {
+        Seen {
+            packets,
+            bytes: self.bytes,
+            first_ns: self.first_ns,
+            last_ns: self.last_ns,
+            classes: self.classes,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Top {
-    /// IPv4 as ::ffff:a.b.c.d; 0 = empty. Bucket b holds keys[b*4..b*4+4].
-    keys: Vec<u128>,
-    seen: Vec<Seen>,
+    buckets: Vec<Bucket>,
+    details: Vec<[Detail; WAYS]>,
     mask: usize,
     /// Seeded per run (see `new`), so spoofed addresses cannot be chosen to collide.
     hasher: FixedState,
@@ -57,11 +97,11 @@ impl Top {
 
     /// The same with a chosen seed (tests; reproducible runs).
     pub fn with_seed(cap: usize, seed: u64) -> Self {
-        let n = cap.max(16).next_power_of_two();
+        let n = cap.max(16).next_power_of_two() / WAYS;
         Top {
-            keys: vec![0; n],
-            seen: vec![Seen::default(); n],
-            mask: n / WAYS - 1,
+            buckets: vec![Bucket::default(); n],
+            details: vec![[Detail::default(); WAYS]; n],
+            mask: n - 1,
             hasher: FixedState::with_seed(seed),
             undercount_at_most: 0,
         }
@@ -93,61 +133,62 @@ impl Top {
     }
 
     fn add_seen(&mut self, k: u128, s: Seen) {
-        let b = (self.hasher.hash_one(k) as usize & self.mask) * WAYS;
-        let ways = &self.keys[b..b + WAYS];
-        if let Some(w) = ways.iter().position(|&x| x == k) {
-            let e = &mut self.seen[b + w];
-            e.packets += s.packets;
+        let i = self.hasher.hash_one(k) as usize & self.mask;
+        let b = &mut self.buckets[i];
+        if let Some(w) = b.keys.iter().position(|&x| x == k) {
+            b.packets[w] += s.packets;
+            let e = &mut self.details[i][w];
             e.bytes += s.bytes;
             e.first_ns = e.first_ns.min(s.first_ns);
             e.last_ns = e.last_ns.max(s.last_ns);
             e.classes |= s.classes;
             return;
         }
-        if let Some(w) = ways.iter().position(|&x| x == 0) {
-            self.keys[b + w] = k;
-            self.seen[b + w] = s;
+        if let Some(w) = b.keys.iter().position(|&x| x == 0) {
+            b.keys[w] = k;
+            b.packets[w] = s.packets;
+            self.details[i][w] = Detail::of(&s);
             return;
         }
         // Every way taken by other addresses: the lightest one pays.
-        let i = b
-            + (0..WAYS)
-                .min_by_key(|&w| self.seen[b + w].packets)
-                .unwrap_or(0);
-        let held = self.seen[i].packets;
+        let w = (0..WAYS).min_by_key(|&w| b.packets[w]).unwrap_or(0);
+        let held = b.packets[w];
         self.undercount_at_most = self.undercount_at_most.max(held.min(s.packets));
         if held > s.packets {
-            self.seen[i].packets -= s.packets;
+            b.packets[w] -= s.packets;
         } else if s.packets > held {
-            self.keys[i] = k;
-            self.seen[i] = Seen {
-                packets: s.packets - held,
-                ..s
-            };
+            b.keys[w] = k;
+            b.packets[w] = s.packets - held;
+            self.details[i][w] = Detail::of(&s);
         } else {
-            self.keys[i] = 0;
-            self.seen[i] = Seen::default();
+            // An emptied way's detail is stale until the next insert overwrites it.
+            b.keys[w] = 0;
+            b.packets[w] = 0;
         }
     }
 
+    /// Every address held, with what was seen from it.
+    fn entries(&self) -> impl Iterator<Item = (u128, Seen)> + '_ {
+        self.buckets
+            .iter()
+            .zip(self.details.iter())
+            .flat_map(|(b, d)| {
+                (0..WAYS)
+                    .filter(|&w| b.keys[w] != 0)
+                    .map(move |w| (b.keys[w], d[w].seen(b.packets[w])))
+            })
+    }
+
     pub fn merge(&mut self, o: &Top) {
-        for (k, s) in o.keys.iter().zip(o.seen.iter()) {
-            if *k != 0 {
-                self.add_seen(*k, *s);
-            }
+        for (k, s) in o.entries() {
+            self.add_seen(k, s);
         }
         self.undercount_at_most = self.undercount_at_most.max(o.undercount_at_most);
     }
 
     /// The `n` heaviest, most packets first (ties by address, for stable output).
     pub fn top(&self, n: usize) -> Vec<(IpAddr, Seen)> {
-        let mut v: Vec<(IpAddr, Seen)> = self
-            .keys
-            .iter()
-            .zip(self.seen.iter())
-            .filter(|(k, _)| **k != 0)
-            .map(|(k, s)| (addr(*k), *s))
-            .collect();
+        let mut v: Vec<(IpAddr, Seen)> = self.entries().map(|(k, s)| (addr(k), s)).collect();
         v.sort_by(|a, b| b.1.packets.cmp(&a.1.packets).then(a.0.cmp(&b.0)));
         v.truncate(n);
         v
@@ -155,7 +196,7 @@ impl Top {
 
     /// Addresses currently held.
     pub fn len(&self) -> usize {
-        self.keys.iter().filter(|k| **k != 0).count()
+        self.entries().count()
     }
     pub fn is_empty(&self) -> bool {
         self.len() == 0

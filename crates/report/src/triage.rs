@@ -62,7 +62,7 @@ pub struct ClassStats {
     /// gre-other reasons, backscatter kinds (a handful of fixed names).
     pub reasons: Tally,
     /// Destination ports or services (scans).
-    pub ports: hashbrown::HashMap<u16, u64, foldhash::fast::RandomState>,
+    pub ports: PortCounts,
     /// Backscatter: the inferred victims.
     pub victims: Top,
 }
@@ -79,7 +79,7 @@ impl ClassStats {
             variants: [0; 3],
             tags: [0; 16],
             reasons: Tally::default(),
-            ports: hashbrown::HashMap::with_hasher(foldhash::fast::RandomState::default()),
+            ports: PortCounts::default(),
             victims: Top::new(l.top_sources / 4),
         }
     }
@@ -124,9 +124,7 @@ impl ClassStats {
             }
             Evidence::Scan { port, .. }
             | Evidence::MiraiScan { dport: port, .. }
-            | Evidence::Masscan { dport: port, .. } => {
-                *self.ports.entry(port).or_default() += n;
-            }
+            | Evidence::Masscan { dport: port, .. } => self.ports.add(port, n),
             _ => {}
         }
     }
@@ -149,9 +147,7 @@ impl ClassStats {
         for (k, v) in &o.reasons.0 {
             self.reasons.add(k, *v);
         }
-        for (k, v) in &o.ports {
-            *self.ports.entry(*k).or_default() += v;
-        }
+        self.ports.merge(&o.ports);
         self.victims.merge(&o.victims);
     }
 }
@@ -178,6 +174,75 @@ impl Tally {
     }
 }
 
+/// Packets per 16-bit port (or payload size): one byte per value, whose overflow moves into
+/// a map. The byte array (64 KiB, allocated on first use) stays in cache where random
+/// ports would miss a 256 KiB array of `u32` or a hash map on almost every packet.
+#[derive(Clone, Debug)]
+pub struct PortCounts {
+    low: Box<[u8]>,
+    high: hashbrown::HashMap<u16, u64, foldhash::fast::RandomState>,
+}
+
+impl Default for PortCounts {
+    fn default() -> Self {
+        PortCounts {
+            low: Box::default(),
+            high: hashbrown::HashMap::with_hasher(foldhash::fast::RandomState::default()),
+        }
+    }
+}
+
+impl PortCounts {
+    #[inline]
+    pub fn add(&mut self, port: u16, n: u64) {
+        if self.low.is_empty() {
+            self.low = vec![0u8; 1 << 16].into_boxed_slice();
+        }
+        let c = &mut self.low[port as usize];
+        let sum = *c as u64 + n;
+        if sum <= u8::MAX as u64 {
+            *c = sum as u8;
+        } else {
+            *self.high.entry(port).or_default() += sum;
+            *c = 0;
+        }
+    }
+
+    pub fn get(&self, port: u16) -> u64 {
+        self.low.get(port as usize).map_or(0, |&c| c as u64)
+            + self.high.get(&port).copied().unwrap_or(0)
+    }
+
+    /// Every value counted at least once, with its count, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (u16, u64)> + '_ {
+        let low = self.low.iter().enumerate();
+        let only_low = low
+            .filter(|&(p, &c)| c > 0 && !self.high.contains_key(&(p as u16)))
+            .map(|(p, &c)| (p as u16, c as u64));
+        let high = self.high.iter().map(|(&p, &h)| (p, h + self.get_low(p)));
+        high.chain(only_low)
+    }
+
+    fn get_low(&self, port: u16) -> u64 {
+        self.low.get(port as usize).map_or(0, |&c| c as u64)
+    }
+
+    /// How many distinct values were counted.
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.high.is_empty() && self.low.iter().all(|&c| c == 0)
+    }
+
+    pub fn merge(&mut self, o: &PortCounts) {
+        for (p, n) in o.iter() {
+            self.add(p, n);
+        }
+    }
+}
+
 /// Details of Mirai GRE floods.
 #[derive(Clone, Debug)]
 pub struct Flood {
@@ -189,7 +254,7 @@ pub struct Flood {
     pub inner_dst_ranges: [u64; 4],
     /// Inner destination ports seen (a 65,536-bit set).
     pub inner_dports: Box<[u64; 1024]>,
-    pub payload_sizes: hashbrown::HashMap<u16, u64, foldhash::fast::RandomState>,
+    pub payload_sizes: PortCounts,
     pub outer_ttl: [u64; 256],
     /// Outer destinations: the flood targets.
     pub targets: Top,
@@ -207,7 +272,7 @@ impl Flood {
             inner_src_ranges: [0; 4],
             inner_dst_ranges: [0; 4],
             inner_dports: Box::new([0; 1024]),
-            payload_sizes: hashbrown::HashMap::with_hasher(foldhash::fast::RandomState::default()),
+            payload_sizes: PortCounts::default(),
             outer_ttl: [0; 256],
             targets: Top::new(l.top_sources / 4),
             target_count: Distinct::new(l.exact_distinct, l.seed),
@@ -226,9 +291,7 @@ impl Flood {
         for (a, b) in self.inner_dports.iter_mut().zip(o.inner_dports.iter()) {
             *a |= b;
         }
-        for (k, v) in &o.payload_sizes {
-            *self.payload_sizes.entry(*k).or_default() += v;
-        }
+        self.payload_sizes.merge(&o.payload_sizes);
         for i in 0..256 {
             self.outer_ttl[i] += o.outer_ttl[i];
         }
@@ -263,8 +326,8 @@ pub struct Triage {
     pub sources: Distinct,
     /// Packets per protocol/port key: TCP and UDP ports in flat counters (no hashing on the
     /// hot path), everything else in a small map.
-    tcp_ports: Box<[u32]>,
-    udp_ports: Box<[u32]>,
+    tcp_ports: PortCounts,
+    udp_ports: PortCounts,
     keys: hashbrown::HashMap<PortKey, u64, foldhash::fast::RandomState>,
     pub classes: Vec<ClassStats>,
     pub flood: Flood,
@@ -289,8 +352,8 @@ impl Triage {
             per_day: BTreeMap::new(),
             day_cache: (i64::MIN, 0),
             sources: Distinct::new(limits.exact_distinct, limits.seed),
-            tcp_ports: vec![0u32; 65_536].into_boxed_slice(),
-            udp_ports: vec![0u32; 65_536].into_boxed_slice(),
+            tcp_ports: PortCounts::default(),
+            udp_ports: PortCounts::default(),
             keys: hashbrown::HashMap::with_hasher(foldhash::fast::RandomState::default()),
             classes: Class::ALL
                 .iter()
@@ -323,8 +386,9 @@ impl Triage {
         match src {
             IpAddr::V4(a) => {
                 let a = u32::from(a);
-                self.sources.add_v4(a);
-                c.sources.add_v4(a);
+                let h = self.sources.hash_v4(a);
+                self.sources.add_v4_hashed(a, h);
+                c.sources.add_v4_hashed(a, h);
             }
             IpAddr::V6(a) => {
                 self.sources.add_v6(u128::from(a));
@@ -344,14 +408,9 @@ impl Triage {
         } else {
             0
         };
-        let flat = match proto {
-            6 => Some(&mut self.tcp_ports[port as usize]),
-            17 => Some(&mut self.udp_ports[port as usize]),
-            _ => None,
-        };
-        match flat {
-            Some(c) if *c < u32::MAX => *c += 1,
-            // A full counter spills into the map, so no count is ever lost.
+        match proto {
+            6 => self.tcp_ports.add(port, 1),
+            17 => self.udp_ports.add(port, 1),
             _ => *self.keys.entry(PortKey { proto, port }).or_default() += 1,
         }
         c.count_evidence(v, ts_ns, len as u64, 1);
@@ -419,7 +478,7 @@ impl Triage {
             f.target_max = f.target_max.max(t);
             f.targets.add(IpAddr::from(o.dst()), ts_ns, len as u64, 1);
         }
-        *f.payload_sizes.entry(payload_len).or_default() += 1;
+        f.payload_sizes.add(payload_len, 1);
         if let Some(IpRef::V4(inner)) = d.inner_ip() {
             f.inner_src.add_v4(u32::from_be_bytes(inner.src()));
             f.inner_dst.add_v4(u32::from_be_bytes(inner.dst()));
@@ -455,25 +514,8 @@ impl Triage {
             *self.per_day.entry(k).or_default() += v;
         }
         self.sources.merge(&o.sources);
-        for (proto, mine, theirs) in [
-            (6u8, &mut self.tcp_ports, &o.tcp_ports),
-            (17, &mut self.udp_ports, &o.udp_ports),
-        ] {
-            for (port, (a, b)) in mine.iter_mut().zip(theirs.iter()).enumerate() {
-                match a.checked_add(*b) {
-                    Some(sum) => *a = sum,
-                    None => {
-                        *self
-                            .keys
-                            .entry(PortKey {
-                                proto,
-                                port: port as u16,
-                            })
-                            .or_default() += *b as u64
-                    }
-                }
-            }
-        }
+        self.tcp_ports.merge(&o.tcp_ports);
+        self.udp_ports.merge(&o.udp_ports);
         for (k, v) in o.keys {
             *self.keys.entry(k).or_default() += v;
         }
@@ -501,12 +543,8 @@ impl Triage {
         let mut all: hashbrown::HashMap<PortKey, u64> =
             self.keys.iter().map(|(k, n)| (*k, *n)).collect();
         for (proto, counts) in [(6u8, &self.tcp_ports), (17, &self.udp_ports)] {
-            for (port, &n) in counts.iter().enumerate().filter(|(_, n)| **n > 0) {
-                *all.entry(PortKey {
-                    proto,
-                    port: port as u16,
-                })
-                .or_default() += n as u64;
+            for (port, n) in counts.iter() {
+                *all.entry(PortKey { proto, port }).or_default() += n;
             }
         }
         let mut v: Vec<(PortKey, u64)> = all.into_iter().collect();

@@ -509,6 +509,21 @@ impl ExactSizeIterator for LayerIter<'_, '_> {}
 
 impl<'a> Dissection<'a> {
     #[inline(always)]
+    /// An empty dissection to decode into with [`dissect_into`].
+    pub fn empty() -> Self {
+        Self::new(0, &[])
+    }
+    /// Forgets the previous packet. Slots past `len` are never read, so they stay as they are.
+    #[inline(always)]
+    fn reset(&mut self, linktype: u32, data: &'a [u8]) {
+        self.linktype = linktype;
+        self.frame = data;
+        self.len = 0;
+        self.payload = data;
+        self.stop = Stop::Payload;
+        self.quote_start = None;
+        self.ip_short = false;
+    }
     fn new(linktype: u32, data: &'a [u8]) -> Self {
         Dissection {
             linktype,
@@ -797,10 +812,21 @@ enum Next {
 /// Decodes `data` captured with `linktype`.
 ///
 /// Always inlined: otherwise the result is built in this frame and copied out with a
-/// `memcpy` per packet (measured: ~10 % of the decode loop).
+/// `memcpy` per packet (measured: ~10 % of the decode loop). Loops over many packets
+/// should prefer [`dissect_into`], which has no result to move at all.
 #[inline(always)]
 pub fn dissect_with<'a>(opts: &Options, linktype: u32, data: &'a [u8]) -> Dissection<'a> {
     let mut d = Dissection::new(linktype, data);
+    dissect_into(&mut d, opts, linktype, data);
+    d
+}
+
+/// Decodes `data` into `d`, replacing what it held. One `Dissection` reused across a loop
+/// is neither built nor moved per packet: the returned value of [`dissect_with`] still
+/// costs a 328-byte copy when the caller's frame keeps it (measured: 7–10 % of decoding).
+#[inline(always)]
+pub fn dissect_into<'a>(d: &mut Dissection<'a>, opts: &Options, linktype: u32, data: &'a [u8]) {
+    d.reset(linktype, data);
     let mut b: &'a [u8] = data;
     let mut next = Next::Link(linktype);
     let mut ip_depth = 0u8;
@@ -1341,7 +1367,6 @@ pub fn dissect_with<'a>(opts: &Options, linktype: u32, data: &'a [u8]) -> Dissec
         };
     }
     d.payload = b;
-    d
 }
 
 /// What follows a Linux cooked header with the given protocol field.

@@ -1,9 +1,14 @@
 //! Properties over arbitrary input: no link type panics on any bytes, every renderer and
 //! filter copes with whatever was decoded, and built packets decode to what was built.
 
-use noisefloor_wire::build::{EthernetRepr, GreRepr, Ipv4Repr, PptpGreRepr, UdpRepr, ipv4_packet};
+use noisefloor_wire::build::{
+    EthernetRepr, GreRepr, IcmpRepr, Ipv4Repr, PptpGreRepr, UdpRepr, ipv4_packet,
+};
 use noisefloor_wire::render::{FrameMeta, json, summary_line, verbose};
-use noisefloor_wire::{Layer, MAX_LAYERS, Options, Proto, dissect, dissect_with, filter, linktype};
+use noisefloor_wire::{
+    Dissection, Layer, MAX_LAYERS, Options, Proto, dissect, dissect_into, dissect_with, filter,
+    linktype,
+};
 use proptest::prelude::*;
 
 const LINKTYPES: [u32; 15] = [
@@ -47,9 +52,73 @@ fn exercise(lt: u32, data: &[u8]) {
     assert!(d.payload.len() <= data.len());
 }
 
+/// Everything a dissection says about its packet (not its unused slots).
+fn described(d: &Dissection) -> String {
+    let mut chain = String::new();
+    d.chain(&mut chain);
+    format!(
+        "{chain} {:?} {:?} {:?} {:?} {} {}",
+        d.layers().iter().collect::<Vec<_>>(),
+        d.stop,
+        d.payload,
+        d.quote_start,
+        d.ip_short,
+        d.linktype
+    )
+}
+
 /// A real frame with a few bytes overwritten: reaches deep into the decoders.
 fn mutated_seed() -> impl Strategy<Value = Vec<u8>> {
-    let base = noisefloor_wire::build::seed_000_frame();
+    mutated(noisefloor_wire::build::seed_000_frame())
+}
+
+/// An ICMP port unreachable quoting a UDP packet (the decoder's quote path).
+fn icmp_error_frame() -> Vec<u8> {
+    let quoted = Ipv4Repr {
+        src: [198, 51, 100, 7],
+        dst: [192, 0, 2, 9],
+        protocol: 17,
+        ttl: 3,
+        id: 7,
+        dont_fragment: false,
+        tos: 0,
+    };
+    let quoted = ipv4_packet(&quoted, |s, d, out| {
+        UdpRepr {
+            src_port: 5353,
+            dst_port: 53,
+        }
+        .emit_v4(s, d, &[1, 2, 3], out)
+    });
+    let mut icmp = Vec::new();
+    IcmpRepr {
+        icmp_type: 3,
+        code: 3,
+        rest: [0; 4],
+    }
+    .emit(&quoted, &mut icmp);
+    let outer = Ipv4Repr {
+        src: [192, 0, 2, 9],
+        dst: [198, 51, 100, 7],
+        protocol: 1,
+        ttl: 60,
+        id: 1,
+        dont_fragment: false,
+        tos: 0,
+    };
+    let mut ip = Vec::new();
+    outer.emit(&icmp, &mut ip);
+    let mut frame = Vec::new();
+    EthernetRepr {
+        dst: [2; 6],
+        src: [4; 6],
+        ethertype: 0x0800,
+    }
+    .emit(&ip, &mut frame);
+    frame
+}
+
+fn mutated(base: Vec<u8>) -> impl Strategy<Value = Vec<u8>> {
     (
         proptest::collection::vec((0usize..base.len(), any::<u8>()), 0..8),
         0usize..=base.len(),
@@ -70,6 +139,19 @@ proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(lt in proptest::sample::select(LINKTYPES.to_vec()), data in proptest::collection::vec(any::<u8>(), 0..300)) {
         exercise(lt, &data);
+    }
+
+    #[test]
+    fn a_reused_dissection_forgets_the_previous_packet(frames in proptest::collection::vec(prop_oneof![mutated_seed(), mutated(icmp_error_frame())], 1..6)) {
+        // Deep frames followed by short or broken ones: nothing of an earlier packet leaks.
+        let opts = Options::default();
+        let mut d = Dissection::empty();
+        for f in &frames {
+            for (lt, bytes) in [(linktype::ETHERNET, &f[..]), (linktype::RAW, f.get(14..).unwrap_or(&[]))] {
+                dissect_into(&mut d, &opts, lt, bytes);
+                prop_assert_eq!(described(&d), described(&dissect_with(&opts, lt, bytes)));
+            }
+        }
     }
 
     #[test]
