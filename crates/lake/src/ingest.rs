@@ -266,7 +266,9 @@ fn rollup_properties() -> WriterProperties {
     b.build()
 }
 
-pub(crate) fn writer_properties(zstd_level: i32, sensor: &str) -> WriterProperties {
+/// The events files' Parquet settings (zstd at `zstd_level`, chunk statistics, the sensor
+/// in the footer); public so the row benchmark writes exactly what `ingest` writes.
+pub fn writer_properties(zstd_level: i32, sensor: &str) -> WriterProperties {
     let level = ZstdLevel::try_new(zstd_level).unwrap_or_default();
     // Timestamps are nearly all distinct and rise within a file: a dictionary only fills
     // up and falls back (interning every value on the way), where deltas stay a few bits.

@@ -13,4 +13,4 @@ pub mod top;
 pub mod triage;
 
 pub use explain::{Explained, Inputs};
-pub use triage::{Limits, Triage};
+pub use triage::{Limits, PortKey, Triage};

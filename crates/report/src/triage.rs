@@ -324,10 +324,11 @@ pub struct Triage {
     pub per_day: BTreeMap<i64, u64>,
     day_cache: (i64, u64),
     pub sources: Distinct,
-    /// Packets per protocol/port key: TCP and UDP ports in flat counters (no hashing on the
-    /// hot path), everything else in a small map.
+    /// Packets per protocol/port key: TCP and UDP ports in flat counters and port-less
+    /// protocols (GRE, ICMP) in an array, so no packet hashes its key; SCTP in a small map.
     tcp_ports: PortCounts,
     udp_ports: PortCounts,
+    protocols: Box<[u64; 256]>,
     keys: hashbrown::HashMap<PortKey, u64, foldhash::fast::RandomState>,
     pub classes: Vec<ClassStats>,
     pub flood: Flood,
@@ -354,6 +355,7 @@ impl Triage {
             sources: Distinct::new(limits.exact_distinct, limits.seed),
             tcp_ports: PortCounts::default(),
             udp_ports: PortCounts::default(),
+            protocols: Box::new([0; 256]),
             keys: hashbrown::HashMap::with_hasher(foldhash::fast::RandomState::default()),
             classes: Class::ALL
                 .iter()
@@ -411,7 +413,8 @@ impl Triage {
         match proto {
             6 => self.tcp_ports.add(port, 1),
             17 => self.udp_ports.add(port, 1),
-            _ => *self.keys.entry(PortKey { proto, port }).or_default() += 1,
+            132 => *self.keys.entry(PortKey { proto, port }).or_default() += 1,
+            _ => self.protocols[proto as usize] += 1,
         }
         c.count_evidence(v, ts_ns, len as u64, 1);
         if let Evidence::MiraiGre { payload_len, .. } = v.evidence {
@@ -519,6 +522,9 @@ impl Triage {
         for (k, v) in o.keys {
             *self.keys.entry(k).or_default() += v;
         }
+        for (a, b) in self.protocols.iter_mut().zip(o.protocols.iter()) {
+            *a += b;
+        }
         for (a, b) in self.classes.iter_mut().zip(o.classes.iter()) {
             a.merge(b);
         }
@@ -542,6 +548,13 @@ impl Triage {
     pub fn ranked_keys(&self) -> Vec<(PortKey, u64)> {
         let mut all: hashbrown::HashMap<PortKey, u64> =
             self.keys.iter().map(|(k, n)| (*k, *n)).collect();
+        for (proto, &n) in self.protocols.iter().enumerate().filter(|(_, n)| **n > 0) {
+            let key = PortKey {
+                proto: proto as u8,
+                port: 0,
+            };
+            *all.entry(key).or_default() += n;
+        }
         for (proto, counts) in [(6u8, &self.tcp_ports), (17, &self.udp_ports)] {
             for (port, n) in counts.iter() {
                 *all.entry(PortKey { proto, port }).or_default() += n;

@@ -1,0 +1,46 @@
+//! The protocol/port keys (TSUBAME's notation) count every packet once, whichever counter
+//! holds it (TCP/UDP ports, port-less protocols, the map) and across merged threads.
+
+use noisefloor_classify::{Context, classify};
+use noisefloor_report::{Limits, PortKey, Triage};
+use noisefloor_synth::{Kind, Rng, Sensor, frame};
+use noisefloor_wire::{Options, dissect_with, linktype};
+
+fn triage_of(kinds: &[(Kind, usize)], seed: u64) -> Triage {
+    let mut t = Triage::new(Limits::default());
+    let (mut rng, sensor) = (Rng::new(seed), Sensor::default());
+    let (opts, ctx) = (Options::default(), Context::default());
+    for &(kind, n) in kinds {
+        for i in 0..n {
+            let f = frame(&mut rng, &sensor, kind);
+            let d = dissect_with(&opts, linktype::ETHERNET, &f);
+            t.add(
+                1_482_796_800_000_000_000 + i as i64,
+                f.len() as u32,
+                &d,
+                &classify(&d, &ctx),
+            );
+        }
+    }
+    t
+}
+
+fn count(t: &Triage, proto: u8, port: u16) -> u64 {
+    t.ranked_keys()
+        .into_iter()
+        .find(|(k, _)| *k == PortKey { proto, port })
+        .map_or(0, |(_, n)| n)
+}
+
+#[test]
+fn keys_by_protocol_add_up_across_merged_triages() {
+    let mut a = triage_of(&[(Kind::MiraiGreIpLe, 30), (Kind::ScanIcmp, 7)], 1);
+    let b = triage_of(&[(Kind::MiraiGreEthLe, 5), (Kind::ScanIcmp, 4)], 2);
+    a.merge(b);
+    a.finish();
+    assert_eq!(count(&a, 47, 0), 35, "GRE from both triages");
+    assert_eq!(count(&a, 1, 0), 11, "ICMP from both triages");
+    let total: u64 = a.ranked_keys().iter().map(|(_, n)| n).sum();
+    assert_eq!(total, a.packets);
+    assert_eq!(a.ranked_keys()[0].0, PortKey { proto: 47, port: 0 });
+}
