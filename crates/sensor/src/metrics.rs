@@ -153,10 +153,8 @@ pub fn serve(
         .spawn(move || {
             for conn in listener.incoming() {
                 let Ok(mut conn) = conn else { continue };
-                let _ = conn.set_read_timeout(Some(std::time::Duration::from_secs(2)));
-                let mut req = [0u8; 1024];
-                let n = conn.read(&mut req).unwrap_or(0);
-                let line = String::from_utf8_lossy(&req[..n]);
+                let req = read_request_head(&mut conn);
+                let line = String::from_utf8_lossy(&req);
                 let (status, body) = if line.starts_with("GET /metrics ") || line.starts_with("GET / ") {
                     ("200 OK", metrics.render(&sensor, &source))
                 } else {
@@ -167,7 +165,85 @@ pub fn serve(
                     "HTTP/1.0 {status}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                     body.len()
                 );
+                // Close only our side, then read what the client still sends until it
+                // closes: closing with unread bytes makes the kernel answer with a reset,
+                // which can discard the response before the client has read it.
+                let _ = conn.shutdown(std::net::Shutdown::Write);
+                let _ = conn.set_read_timeout(Some(std::time::Duration::from_millis(500)));
+                let mut sink = [0u8; 1024];
+                let mut left: usize = 64 * 1024;
+                while left > 0 {
+                    match conn.read(&mut sink) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => left = left.saturating_sub(n),
+                    }
+                }
             }
         })?;
     Ok(bound)
+}
+
+/// The request line and headers (up to the blank line), read in as many segments as the
+/// client sends them; at most 8 KiB and 2 s, so a stalled client cannot hold the thread.
+fn read_request_head(conn: &mut std::net::TcpStream) -> Vec<u8> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    let mut head = Vec::with_capacity(1024);
+    let mut buf = [0u8; 1024];
+    while head.len() < 8 * 1024 && !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) else {
+            break;
+        };
+        if left.is_zero() || conn.set_read_timeout(Some(left)).is_err() {
+            break;
+        }
+        match conn.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    head
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{Shutdown, TcpStream};
+    use std::time::Duration;
+
+    fn get(addr: SocketAddr, parts: &[&[u8]]) -> String {
+        let mut c = TcpStream::connect(addr).expect("the metrics port accepts");
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        for p in parts {
+            c.write_all(p).unwrap();
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let mut out = String::new();
+        // A reset instead of a clean close fails here.
+        c.read_to_string(&mut out)
+            .expect("the response ends with a clean close");
+        let _ = c.shutdown(Shutdown::Both);
+        out
+    }
+
+    #[test]
+    fn a_request_in_pieces_gets_the_whole_response_and_a_clean_close() {
+        let m = Arc::new(Metrics::default());
+        m.received.store(7, Relaxed);
+        let local = "127.0.0.1:0".parse().unwrap();
+        let addr = serve(local, m, "lab".into(), "test".into()).unwrap();
+        let out = get(
+            addr,
+            &[b"GET /metrics HTTP/1.0\r\n", b"User-Agent: t\r\n", b"\r\n"],
+        );
+        assert!(out.starts_with("HTTP/1.0 200 OK\r\n"), "{out}");
+        let (head, body) = out.split_once("\r\n\r\n").unwrap();
+        let length = head
+            .lines()
+            .find_map(|l| l.strip_prefix("Content-Length: "))
+            .unwrap();
+        assert_eq!(length.parse::<usize>().unwrap(), body.len());
+        assert!(body.contains("noisefloor_packets_total{sensor=\"lab\",source=\"test\"} 7"));
+        let other = get(addr, &[b"GET /other HTTP/1.0\r\n\r\n"]);
+        assert!(other.starts_with("HTTP/1.0 404 Not Found\r\n"), "{other}");
+    }
 }
