@@ -2,9 +2,10 @@
 
 use std::fmt::Write as _;
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::{Duration, Instant};
 
 use noisefloor_capture::live::Counters;
 use noisefloor_classify::Class;
@@ -169,15 +170,8 @@ pub fn serve(
                 // closes: closing with unread bytes makes the kernel answer with a reset,
                 // which can discard the response before the client has read it.
                 let _ = conn.shutdown(std::net::Shutdown::Write);
-                let _ = conn.set_read_timeout(Some(std::time::Duration::from_millis(500)));
-                let mut sink = [0u8; 1024];
-                let mut left: usize = 64 * 1024;
-                while left > 0 {
-                    match conn.read(&mut sink) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => left = left.saturating_sub(n),
-                    }
-                }
+                let mut rest = Vec::new();
+                read_until(&mut conn, &mut rest, 64 * 1024, Duration::from_millis(500), |_| false);
             }
         })?;
     Ok(bound)
@@ -185,30 +179,42 @@ pub fn serve(
 
 /// The request line and headers (up to the blank line), read in as many segments as the
 /// client sends them; at most 8 KiB and 2 s, so a stalled client cannot hold the thread.
-fn read_request_head(conn: &mut std::net::TcpStream) -> Vec<u8> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+fn read_request_head(conn: &mut TcpStream) -> Vec<u8> {
     let mut head = Vec::with_capacity(1024);
+    read_until(conn, &mut head, 8 * 1024, Duration::from_secs(2), |h| {
+        h.windows(4).any(|w| w == b"\r\n\r\n")
+    });
+    head
+}
+
+/// Reads into `into` until `done(into)`, the peer closes, `max` bytes or `within` has
+/// passed in all (one deadline for the whole loop, not per read, so a client trickling
+/// bytes cannot hold the single metrics thread either).
+fn read_until(
+    conn: &mut TcpStream,
+    into: &mut Vec<u8>,
+    max: usize,
+    within: Duration,
+    done: impl Fn(&[u8]) -> bool,
+) {
+    let deadline = Instant::now() + within;
     let mut buf = [0u8; 1024];
-    while head.len() < 8 * 1024 && !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) else {
-            break;
-        };
+    while into.len() < max && !done(into) {
+        let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() || conn.set_read_timeout(Some(left)).is_err() {
             break;
         }
         match conn.read(&mut buf) {
             Ok(0) | Err(_) => break,
-            Ok(n) => head.extend_from_slice(&buf[..n]),
+            Ok(n) => into.extend_from_slice(&buf[..n]),
         }
     }
-    head
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::net::{Shutdown, TcpStream};
-    use std::time::Duration;
+    use std::net::Shutdown;
 
     fn get(addr: SocketAddr, parts: &[&[u8]]) -> String {
         let mut c = TcpStream::connect(addr).expect("the metrics port accepts");
