@@ -54,7 +54,7 @@ impl Distinct {
     /// caller adding one address to several of them hashes it once.
     #[inline]
     pub fn hash_v4(&self, a: u32) -> u64 {
-        mix(a as u64 ^ self.seed)
+        hash_v4(a, self.seed)
     }
 
     /// Adds `a`, whose [`Distinct::hash_v4`] is `hash`.
@@ -156,6 +156,12 @@ impl Distinct {
             }
         }
     }
+}
+
+/// The seeded hash of an IPv4 address that [`Distinct`] and [`crate::top::Top`] share.
+#[inline]
+pub(crate) fn hash_v4(a: u32, seed: u64) -> u64 {
+    mix(a as u64 ^ seed)
 }
 
 /// murmur3's 64-bit finalizer: foldhash's fast hash is built for tables, not for the

@@ -9,6 +9,9 @@ use std::net::IpAddr;
 
 use foldhash::fast::FixedState;
 
+#[cfg(doc)]
+use crate::distinct::Distinct;
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Seen {
     pub packets: u64,
@@ -69,9 +72,15 @@ pub struct Top {
     mask: usize,
     /// Seeded per run (see `new`), so spoofed addresses cannot be chosen to collide.
     hasher: FixedState,
+    /// Seeds the IPv4 index: the same hash as [`Distinct::hash_v4`] with the same seed, so a
+    /// caller that counts a source in both hashes it once.
+    seed: u64,
     /// Largest count removed by replacement: a reported count may be low by at most this.
     pub undercount_at_most: u64,
 }
+
+/// `::ffff:0.0.0.0`, the IPv4-mapped prefix.
+const V4_MAPPED: u128 = 0xffff << 32;
 
 fn key(a: IpAddr) -> u128 {
     match a {
@@ -103,6 +112,7 @@ impl Top {
             details: vec![[Detail::default(); WAYS]; n],
             mask: n - 1,
             hasher: FixedState::with_seed(seed),
+            seed,
             undercount_at_most: 0,
         }
     }
@@ -132,8 +142,34 @@ impl Top {
         self.add_seen(key(a), s);
     }
 
+    /// Adds an IPv4 address whose [`Distinct::hash_v4`] (same seed) is `hash`.
+    #[inline]
+    pub fn add_v4_hashed(&mut self, a: u32, hash: u64, ts_ns: i64, bytes: u64, class_bit: u16) {
+        debug_assert_eq!(hash, crate::distinct::hash_v4(a, self.seed));
+        let s = Seen {
+            packets: 1,
+            bytes,
+            first_ns: ts_ns,
+            last_ns: ts_ns,
+            classes: class_bit,
+        };
+        self.add_at(hash as usize & self.mask, V4_MAPPED | a as u128, s);
+    }
+
+    fn index(&self, k: u128) -> usize {
+        let h = match k >> 32 {
+            0xffff => crate::distinct::hash_v4(k as u32, self.seed),
+            _ => self.hasher.hash_one(k),
+        };
+        h as usize & self.mask
+    }
+
     fn add_seen(&mut self, k: u128, s: Seen) {
-        let i = self.hasher.hash_one(k) as usize & self.mask;
+        self.add_at(self.index(k), k, s);
+    }
+
+    #[inline]
+    fn add_at(&mut self, i: usize, k: u128, s: Seen) {
         let b = &mut self.buckets[i];
         if let Some(w) = b.keys.iter().position(|&x| x == k) {
             b.packets[w] += s.packets;

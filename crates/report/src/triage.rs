@@ -323,6 +323,9 @@ pub struct Triage {
     /// Packets per UTC day (days since the epoch).
     pub per_day: BTreeMap<i64, u64>,
     day_cache: (i64, u64),
+    /// Distinct sources of all classes: their union, built by [`Triage::finish`] rather than
+    /// kept per packet (every source is in exactly the class sets of its packets, and the
+    /// sets share one hash, so the union is what a set of its own would have counted).
     pub sources: Distinct,
     /// Packets per protocol/port key: TCP and UDP ports in flat counters and port-less
     /// protocols (GRE, ICMP) in an array, so no packet hashes its key; SCTP in a small map.
@@ -362,7 +365,7 @@ impl Triage {
                 .map(|_| ClassStats::new(&limits))
                 .collect(),
             flood: Flood::new(&limits),
-            top: Top::new(limits.top_sources),
+            top: Top::with_seed(limits.top_sources, limits.seed),
             non_ip: 0,
             untimed: 0,
             from_logs: 0,
@@ -388,16 +391,16 @@ impl Triage {
         match src {
             IpAddr::V4(a) => {
                 let a = u32::from(a);
-                let h = self.sources.hash_v4(a);
-                self.sources.add_v4_hashed(a, h);
+                let h = c.sources.hash_v4(a);
                 c.sources.add_v4_hashed(a, h);
+                self.top
+                    .add_v4_hashed(a, h, ts_ns, len as u64, 1 << v.class.index());
             }
             IpAddr::V6(a) => {
-                self.sources.add_v6(u128::from(a));
                 c.sources.add_v6(u128::from(a));
+                self.top.add(src, ts_ns, len as u64, 1 << v.class.index());
             }
         }
-        self.top.add(src, ts_ns, len as u64, 1 << v.class.index());
         // TSUBAME's key: the outer protocol, and for TCP/UDP the destination port.
         let proto = outer.protocol();
         let port = if matches!(proto, 6 | 17 | 132) {
@@ -440,7 +443,6 @@ impl Triage {
             self.non_ip += n;
             return;
         };
-        self.sources.add(src);
         c.sources.add(src);
         // Records without a time sort as the epoch in first/last seen; they are rare (dmesg).
         self.top
@@ -516,7 +518,6 @@ impl Triage {
         for (k, v) in o.per_day {
             *self.per_day.entry(k).or_default() += v;
         }
-        self.sources.merge(&o.sources);
         self.tcp_ports.merge(&o.tcp_ports);
         self.udp_ports.merge(&o.udp_ports);
         for (k, v) in o.keys {
@@ -538,6 +539,11 @@ impl Triage {
     /// Call once after the last `add`/`merge`, before reading the results.
     pub fn finish(&mut self) {
         self.flush_day();
+        let mut all = Distinct::new(self.limits.exact_distinct, self.limits.seed);
+        for c in &self.classes {
+            all.merge(&c.sources);
+        }
+        self.sources = all;
     }
 
     pub fn class(&self, c: Class) -> &ClassStats {

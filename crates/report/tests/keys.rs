@@ -44,3 +44,49 @@ fn keys_by_protocol_add_up_across_merged_triages() {
     assert_eq!(total, a.packets);
     assert_eq!(a.ranked_keys()[0].0, PortKey { proto: 47, port: 0 });
 }
+
+/// The distinct sources of the whole run are built from the classes' sets at `finish`: they
+/// must count what one set fed every packet's source counts, exact or estimated, merged or not.
+#[test]
+fn distinct_sources_of_the_run_equal_one_set_of_every_source() {
+    let mix = [
+        (Kind::MiraiGreIpLe, 300),
+        (Kind::ScanTcp, 200),
+        (Kind::BackscatterSynAck, 150),
+        (Kind::ScanUdp, 120),
+    ];
+    for exact_limit in [100_000u64, 256] {
+        let limits = Limits {
+            exact_distinct: exact_limit,
+            seed: 99,
+            ..Limits::default()
+        };
+        let mut reference = noisefloor_report::distinct::Distinct::new(exact_limit, 99);
+        let mut merged = Triage::new(limits);
+        for seed in [3u64, 4] {
+            let mut t = Triage::new(limits);
+            let (mut rng, sensor) = (Rng::new(seed), Sensor::default());
+            let (opts, ctx) = (Options::default(), Context::default());
+            for &(kind, n) in &mix {
+                for i in 0..n {
+                    let f = frame(&mut rng, &sensor, kind);
+                    let d = dissect_with(&opts, linktype::ETHERNET, &f);
+                    reference.add(d.outer_ip().expect("IPv4 frames").src());
+                    t.add(i as i64, f.len() as u32, &d, &classify(&d, &ctx));
+                }
+            }
+            merged.merge(t);
+        }
+        merged.finish();
+        assert_eq!(
+            merged.sources.is_exact(),
+            reference.is_exact(),
+            "limit {exact_limit}"
+        );
+        assert_eq!(
+            merged.sources.count(),
+            reference.count(),
+            "limit {exact_limit}"
+        );
+    }
+}
