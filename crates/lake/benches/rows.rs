@@ -3,8 +3,10 @@
 //!
 //!     cargo bench -p noisefloor-lake --bench rows
 //!
-//! "build" fills the Arrow column builders (`EventBuilder`); "build + parquet" also
-//! encodes and compresses them with the lake's writer settings into memory. The
+//! "event writer" is what `ingest` does: `EventWriter`'s own column encoders and zstd into
+//! memory. "arrow build" fills the Arrow column builders (`EventBuilder`), and "arrow build
+//! + ArrowWriter" also encodes them through the Parquet crate's general writer: the path
+//! `ingest` took before, kept as the reference the writer is tested against. The
 //! end-to-end ingest on a shared VM varies by ±20 %; this is the place to judge a change
 //! to the row layout or the writer settings.
 
@@ -12,6 +14,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use noisefloor_classify::{Context, Verdict, classify};
 use noisefloor_enrich::Attribution;
 use noisefloor_lake::event::{EventBuilder, Inner, RowContext, packet_fields};
+use noisefloor_lake::event_writer::EventWriter;
 use noisefloor_lake::ingest::writer_properties;
 use noisefloor_synth::{Rng, Sensor, bench_kind, frame};
 use noisefloor_wire::{Observation, Options, dissect_with, linktype};
@@ -53,17 +56,24 @@ fn stages(c: &mut Criterion) {
     let props = writer_properties(3, "s1");
 
     // Size as well as speed: settings that save time must not cost bytes unnoticed.
-    let file = write_parquet(&rows, &who, &row_ctx, &props);
-    eprintln!(
-        "events Parquet: {} bytes for {ROWS} rows = {:.2} bytes/row",
-        file.len(),
-        file.len() as f64 / ROWS as f64
-    );
+    for (name, file) in [
+        ("event writer", write_events(&rows, &who, &row_ctx, &props)),
+        ("ArrowWriter", write_parquet(&rows, &who, &row_ctx, &props)),
+    ] {
+        eprintln!(
+            "events Parquet ({name}): {} bytes for {ROWS} rows = {:.2} bytes/row",
+            file.len(),
+            file.len() as f64 / ROWS as f64
+        );
+    }
 
     let mut g = c.benchmark_group("ingest per row");
     g.throughput(Throughput::Elements(ROWS as u64));
     g.sample_size(10);
-    g.bench_function("build", |b| {
+    g.bench_function("event writer", |b| {
+        b.iter(|| black_box(write_events(&rows, &who, &row_ctx, &props).len()))
+    });
+    g.bench_function("arrow build", |b| {
         let mut e = EventBuilder::new();
         b.iter(|| {
             let mut columns = 0;
@@ -76,13 +86,28 @@ fn stages(c: &mut Criterion) {
             black_box(columns)
         })
     });
-    g.bench_function("build + parquet", |b| {
+    g.bench_function("arrow build + ArrowWriter", |b| {
         b.iter(|| black_box(write_parquet(&rows, &who, &row_ctx, &props).len()))
     });
     g.finish();
 }
 
-/// One events file of all rows, batch by batch as `ingest` writes it.
+/// One events file of all rows, as `ingest` writes it.
+fn write_events(
+    rows: &[(Observation, Inner, Verdict)],
+    who: &Attribution,
+    row_ctx: &RowContext,
+    props: &WriterProperties,
+) -> Vec<u8> {
+    let mut w = EventWriter::try_new(Vec::new(), props).expect("an in-memory writer");
+    for (o, inner, v) in rows {
+        w.push(o, inner, v, who, row_ctx, "pcap")
+            .expect("in memory");
+    }
+    w.finish().expect("a closed file")
+}
+
+/// The same through the Arrow builders and `ArrowWriter`, in 64 Ki-row batches.
 fn write_parquet(
     rows: &[(Observation, Inner, Verdict)],
     who: &Attribution,

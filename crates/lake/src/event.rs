@@ -124,6 +124,35 @@ pub fn packet_fields<'a>(ts_ns: i64, d: &Dissection<'a>) -> (Observation<'a>, In
     (o, inner)
 }
 
+/// The protocol and port of a row's TSUBAME key (`port_key`): the port only where the key
+/// has one (TCP, UDP, SCTP).
+pub(crate) fn port_key_parts(o: &Observation) -> (Option<u8>, Option<u16>) {
+    let port = if matches!(o.proto, Some(6 | 17 | 132)) {
+        o.dst_port
+    } else {
+        None
+    };
+    (o.proto, port)
+}
+
+/// The `tags` column: tag names joined by commas.
+pub(crate) fn tags_text(tags: noisefloor_classify::Tags, out: &mut String) {
+    for (i, t) in tags.names().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(t);
+    }
+}
+
+/// The `service` column: the service a scan probed, when it has a name.
+pub(crate) fn service(v: &Verdict) -> Option<&'static str> {
+    match v.evidence {
+        Evidence::Scan { service, .. } if !service.is_empty() => Some(service),
+        _ => None,
+    }
+}
+
 /// Per-input constants stamped on every row.
 #[derive(Clone, Debug, Default)]
 pub struct RowContext {
@@ -131,7 +160,9 @@ pub struct RowContext {
     pub input: Arc<str>,
 }
 
-/// Column builders for one Parquet file's next batch.
+/// Column builders for one Parquet file's next batch: the Arrow form of the rows
+/// [`crate::event_writer::EventWriter`] writes (the reference it is tested against, and
+/// `RecordBatch`es for whoever wants them in memory).
 pub struct EventBuilder {
     ts: TimestampMicrosecondBuilder,
     src: StringBuilder,
@@ -200,7 +231,7 @@ fn addr(b: &mut StringBuilder, a: Option<IpAddr>, scratch: &mut String) {
 
 /// Dotted-quad text, the same as `Display`, without the formatting machinery: with three
 /// or four addresses per row it was a tenth of ingest (`perf`).
-fn ipv4_text(a: std::net::Ipv4Addr, out: &mut [u8; 15]) -> usize {
+pub(crate) fn ipv4_text(a: std::net::Ipv4Addr, out: &mut [u8; 15]) -> usize {
     let mut n = 0;
     for (i, o) in a.octets().into_iter().enumerate() {
         if i > 0 {
@@ -305,12 +336,8 @@ impl EventBuilder {
         self.sport.append_option(o.src_port.map(i32::from));
         self.dport.append_option(o.dst_port.map(i32::from));
         s.clear();
-        let port = if matches!(o.proto, Some(6 | 17 | 132)) {
-            o.dst_port
-        } else {
-            None
-        };
-        noisefloor_classify::port_key(o.proto, port, s);
+        let (proto, port) = port_key_parts(o);
+        noisefloor_classify::port_key(proto, port, s);
         self.port_key.append_value(&*s);
         self.icmp_type.append_option(o.icmp_type.map(i16::from));
         self.icmp_code.append_option(o.icmp_code.map(i16::from));
@@ -337,12 +364,7 @@ impl EventBuilder {
             .append_option(inner.payload_len.and_then(|l| i32::try_from(l).ok()));
         self.class.append_value(v.class.name());
         s.clear();
-        for (i, t) in v.tags.names().enumerate() {
-            if i > 0 {
-                s.push(',');
-            }
-            s.push_str(t);
-        }
+        tags_text(v.tags, s);
         self.tags.append_value(&*s);
         self.variant
             .append_option(v.mirai_variant().map(|m| m.short()));
@@ -350,12 +372,7 @@ impl EventBuilder {
             Evidence::Backscatter { victim, .. } => addr(&mut self.victim, Some(victim), s),
             _ => self.victim.append_null(),
         }
-        match v.evidence {
-            Evidence::Scan { service, .. } if !service.is_empty() => {
-                self.service.append_value(service)
-            }
-            _ => self.service.append_null(),
-        }
+        self.service.append_option(service(v));
         self.packets.append_value(i64::from(o.count.max(1)));
         self.action.append_option(o.action.map(|a| a.name()));
         self.rule.append_option(o.rule);

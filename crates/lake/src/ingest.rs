@@ -21,13 +21,11 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
 use crate::LakeError;
-use crate::event::{EventBuilder, Inner, RowContext, packet_fields};
+use crate::event::{Inner, RowContext, packet_fields};
+use crate::event_writer::EventWriter;
 use crate::rollup::{RollupBuilder, rollup_schema};
-use crate::schema::file_schema;
 use crate::store::{Lake, ManifestEntry, Staging};
 
-/// Rows buffered per writer before they are handed to Parquet.
-const FLUSH_ROWS: usize = 64 * 1024;
 /// Rows per Parquet row group.
 const ROW_GROUP_ROWS: usize = 1 << 20;
 /// Dates a worker keeps open at once; beyond it the least recently used file is closed (a
@@ -61,8 +59,7 @@ pub(crate) struct PartWriter {
     date: i64,
     rel: String,
     staged: std::path::PathBuf,
-    builder: EventBuilder,
-    writer: ArrowWriter<BufWriter<File>>,
+    writer: EventWriter<BufWriter<File>>,
     rows: u64,
     last_used: u64,
     rollup: RollupBuilder,
@@ -182,17 +179,12 @@ impl<'e> Worker<'e> {
             path: staged.clone(),
             source,
         })?;
-        let writer = ArrowWriter::try_new(
-            BufWriter::with_capacity(1 << 20, file),
-            file_schema(),
-            Some(props.clone()),
-        )
-        .map_err(LakeError::Parquet)?;
+        let writer = EventWriter::try_new(BufWriter::with_capacity(1 << 20, file), props)
+            .map_err(LakeError::Parquet)?;
         self.open.push(PartWriter {
             date,
             rel,
             staged,
-            builder: EventBuilder::new(),
             writer,
             rows: 0,
             last_used: self.tick,
@@ -206,12 +198,8 @@ impl<'e> Worker<'e> {
 }
 
 pub(crate) fn close(mut w: PartWriter) -> Result<ClosedPart, LakeError> {
-    if !w.builder.is_empty() {
-        w.writer
-            .write(&w.builder.finish())
-            .map_err(LakeError::Parquet)?;
-    }
-    finish_file(w.writer, &w.staged)?;
+    let buf = w.writer.finish().map_err(LakeError::Parquet)?;
+    sync_file(buf, &w.staged)?;
     if w.rows > 0 {
         let file = File::create(&w.rollup_staged).map_err(|source| LakeError::Io {
             path: w.rollup_staged.clone(),
@@ -226,7 +214,10 @@ pub(crate) fn close(mut w: PartWriter) -> Result<ClosedPart, LakeError> {
         writer
             .write(&w.rollup.finish(w.sensor_group.as_deref()))
             .map_err(LakeError::Parquet)?;
-        finish_file(writer, &w.rollup_staged)?;
+        sync_file(
+            writer.into_inner().map_err(LakeError::Parquet)?,
+            &w.rollup_staged,
+        )?;
     }
     Ok(ClosedPart {
         file: w.rel,
@@ -235,11 +226,7 @@ pub(crate) fn close(mut w: PartWriter) -> Result<ClosedPart, LakeError> {
     })
 }
 
-fn finish_file(
-    writer: ArrowWriter<BufWriter<File>>,
-    path: &std::path::Path,
-) -> Result<(), LakeError> {
-    let buf = writer.into_inner().map_err(LakeError::Parquet)?;
+fn sync_file(buf: BufWriter<File>, path: &std::path::Path) -> Result<(), LakeError> {
     let file = buf.into_inner().map_err(|e| LakeError::Io {
         path: path.to_owned(),
         source: e.into_error(),
@@ -294,7 +281,8 @@ pub fn hash_file(path: &Path) -> Result<(String, u64), LakeError> {
         source,
     })?;
     let mut h = blake3::Hasher::new();
-    let mut buf = vec![0u8; 1 << 20];
+    // Large reads so each `update_rayon` has enough to split across the cores.
+    let mut buf = vec![0u8; 8 << 20];
     let mut size = 0u64;
     loop {
         let n = match f.read(&mut buf) {
@@ -308,7 +296,7 @@ pub fn hash_file(path: &Path) -> Result<(String, u64), LakeError> {
                 });
             }
         };
-        h.update(&buf[..n]);
+        h.update_rayon(&buf[..n]);
         size += n as u64;
     }
     Ok((h.finalize().to_hex().to_string(), size))
@@ -586,12 +574,10 @@ pub(crate) fn push_row(
         None => &unknown,
     };
     let pw = &mut w.open[i];
-    pw.builder.push(o, inner, v, who, ctx, format);
+    pw.writer
+        .push(o, inner, v, who, ctx, format)
+        .map_err(LakeError::Parquet)?;
     pw.rollup.push(o, v, who);
     pw.rows += 1;
-    if pw.builder.len() >= FLUSH_ROWS {
-        let batch = pw.builder.finish();
-        pw.writer.write(&batch).map_err(LakeError::Parquet)?;
-    }
     Ok(())
 }

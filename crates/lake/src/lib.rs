@@ -4,9 +4,11 @@
 //! Parquet with microsecond UTC timestamps and signed integers, so DuckDB, Spark and Trino
 //! read the same directory unchanged.
 
+pub mod columns;
 pub mod config;
 pub mod count_sources;
 pub mod event;
+pub mod event_writer;
 pub mod ingest;
 pub mod rollup;
 pub mod schema;
