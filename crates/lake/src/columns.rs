@@ -603,7 +603,7 @@ impl StrCol {
     /// `by_text` says whether the entry is to be found by its bytes later.
     fn insert_text(&mut self, by_text: bool) -> Option<u32> {
         if self.dict_page.len() + self.text.len() + 4 > DICT_BYTES {
-            self.to_plain();
+            self.fall_back_to_plain();
             return None;
         }
         update_min_max(&mut self.min, &mut self.max, &self.text);
@@ -620,7 +620,7 @@ impl StrCol {
     }
 
     /// From here to the end of the chunk values are PLAIN; this page's indices become text.
-    fn to_plain(&mut self) {
+    fn fall_back_to_plain(&mut self) {
         self.use_dict = false;
         let indices = std::mem::take(&mut self.indices);
         for &i in &indices {
@@ -751,8 +751,8 @@ impl Column for StrCol {
         }
         self.chunk.nulls += (rows - present) as u64;
         self.out.clear();
-        // PLAIN once the column fell back (`to_plain` converted the page), and for a page of
-        // nulls only; dictionary indices otherwise.
+        // PLAIN once the column fell back (`fall_back_to_plain` converted the page), and
+        // for a page of nulls only; dictionary indices otherwise.
         let encoding = if self.indices.is_empty() {
             self.out.extend_from_slice(&self.plain);
             Encoding::PLAIN

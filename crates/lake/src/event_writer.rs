@@ -262,7 +262,7 @@ impl<W: Write + Send> EventWriter<W> {
         c.sport.push(small(o.src_port));
         c.dport.push(small(o.dst_port));
         let (key_proto, key_port) = crate::event::port_key_parts(o);
-        let key = u64::from(key_proto.map_or(0, |p| u32::from(p) + 1)) << 32
+        let key = (u64::from(key_proto.map_or(0, |p| u32::from(p) + 1)) << 32)
             | u64::from(key_port.map_or(0, |p| u32::from(p) + 1));
         c.port_key.push_keyed(key, |out| {
             let mut s = String::new();
