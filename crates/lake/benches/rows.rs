@@ -4,8 +4,8 @@
 //!     cargo bench -p noisefloor-lake --bench rows
 //!
 //! "event writer" is what `ingest` does: `EventWriter`'s own column encoders and zstd into
-//! memory. "arrow build" fills the Arrow column builders (`EventBuilder`), and "arrow build
-//! + ArrowWriter" also encodes them through the Parquet crate's general writer: the path
+//! memory. "arrow build" fills the Arrow column builders (`EventBuilder`), and "arrow build +
+//! ArrowWriter" also encodes them through the Parquet crate's general writer: the path
 //! `ingest` took before, kept as the reference the writer is tested against. The
 //! end-to-end ingest on a shared VM varies by ±20 %; this is the place to judge a change
 //! to the row layout or the writer settings.

@@ -806,24 +806,13 @@ impl Column for StrCol {
 // Timestamps and booleans.
 
 /// The required, rising `ts` column: DELTA_BINARY_PACKED.
+#[derive(Default)]
 pub struct TsCol {
     values: Vec<i64>,
     min: Option<i64>,
     max: Option<i64>,
     chunk: Chunk,
     out: Vec<u8>,
-}
-
-impl Default for TsCol {
-    fn default() -> Self {
-        TsCol {
-            values: Vec::new(),
-            min: None,
-            max: None,
-            chunk: Chunk::default(),
-            out: Vec::new(),
-        }
-    }
 }
 
 impl TsCol {
