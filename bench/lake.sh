@@ -40,6 +40,8 @@ for f in (pathlib.Path(sys.argv[1]) / "sensor=s0").rglob("*.parquet"):
 total = sum(sizes.values())
 print("bytes/event by column (largest first):", ", ".join(f"{k} {v/1e7:.2f}" for k, v in sizes.most_common(12)))
 PY
+# The floor any lossless column-by-column encoding of these events has (bench/size_floor.py).
+python3 bench/size_floor.py "$lake" || true
 big=bench/out/lake-100m
 # .complete-N-rollup: lakes built before the rollup existed are rebuilt.
 if [ ! -f "$big/.complete-$copies-rollup" ]; then

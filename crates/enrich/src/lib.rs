@@ -166,48 +166,71 @@ impl Enricher {
 }
 
 /// Per-thread memo of attributions: one database lookup per distinct source.
+///
+/// Each distinct attribution also gets a small id, the same for the life of the cache, so
+/// callers that group by attribution (the rollup) key on an integer instead of hashing
+/// the names for every row.
 pub struct Cache<'e> {
     enricher: &'e Enricher,
-    map: hashbrown::HashMap<IpAddr, Attribution, foldhash::fast::RandomState>,
-    empty: Attribution,
+    /// Address → attribution id.
+    map: hashbrown::HashMap<IpAddr, u32, foldhash::fast::RandomState>,
+    /// Id → attribution; id 0 is the unknown attribution.
+    attributions: Vec<Attribution>,
+    ids: hashbrown::HashMap<Attribution, u32, foldhash::fast::RandomState>,
     /// Lookups answered from the cache, and lookups that went to the databases.
     pub hits: u64,
     pub misses: u64,
 }
 
 /// Beyond this many distinct sources the memo starts over, so a spoofed flood with random
-/// sources cannot grow memory without bound.
+/// sources cannot grow memory without bound. (The id table is kept: it grows only with
+/// distinct database answers, which the databases bound.)
 const CACHE_LIMIT: usize = 1 << 20;
 
 impl<'e> Cache<'e> {
     pub fn new(enricher: &'e Enricher) -> Self {
+        let mut ids = hashbrown::HashMap::with_hasher(foldhash::fast::RandomState::default());
+        ids.insert(Attribution::default(), 0);
         Cache {
             enricher,
             map: hashbrown::HashMap::with_hasher(foldhash::fast::RandomState::default()),
-            empty: Attribution::default(),
+            attributions: vec![Attribution::default()],
+            ids,
             hits: 0,
             misses: 0,
         }
     }
+
     pub fn get(&mut self, addr: IpAddr) -> &Attribution {
+        self.get_with_id(addr).1
+    }
+
+    /// The attribution of `addr` and its id (equal ids, equal attributions; 0 is unknown).
+    pub fn get_with_id(&mut self, addr: IpAddr) -> (u32, &Attribution) {
         if self.enricher.is_empty() {
-            return &self.empty;
+            return (0, &self.attributions[0]);
         }
         if self.map.len() >= CACHE_LIMIT && !self.map.contains_key(&addr) {
             self.map.clear();
         }
-        let enricher = self.enricher;
-        let mut missed = false;
-        let a = self.map.entry(addr).or_insert_with(|| {
-            missed = true;
-            enricher.lookup(addr)
-        });
-        if missed {
-            self.misses += 1;
-        } else {
-            self.hits += 1;
-        }
-        a
+        let id = match self.map.get(&addr) {
+            Some(&id) => {
+                self.hits += 1;
+                id
+            }
+            None => {
+                self.misses += 1;
+                let a = self.enricher.lookup(addr);
+                let next = self.attributions.len() as u32;
+                let id = *self.ids.entry(a).or_insert_with_key(|a| {
+                    self.attributions.push(a.clone());
+                    next
+                });
+                self.map.insert(addr, id);
+                id
+            }
+        };
+        (id, &self.attributions[id as usize])
     }
 }
 

@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use noisefloor_enrich::{Cache, EnrichError, Enricher};
+use noisefloor_enrich::{Attribution, Cache, EnrichError, Enricher};
 
 fn data(p: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -186,4 +186,12 @@ fn databases_combine_and_the_cache_looks_each_source_up_once() {
         (Some(1221), Some("Telstra Pty Ltd"))
     );
     assert_eq!((c.misses, c.hits), (2, 999));
+    // Ids name attributions: the same one, the same id; another one, another id.
+    let (hinet, _) = c.get_with_id("1.160.7.7".parse().unwrap());
+    let (hinet2, a2) = c.get_with_id("1.160.7.8".parse().unwrap());
+    assert_eq!((hinet, a2.asn), (hinet2, Some(3462)));
+    let (telstra, _) = c.get_with_id("1.128.0.1".parse().unwrap());
+    assert_ne!(hinet, telstra);
+    let (unknown, a) = c.get_with_id("0.0.0.1".parse().unwrap());
+    assert_eq!((unknown, a), (0, &Attribution::default()));
 }

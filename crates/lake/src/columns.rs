@@ -30,6 +30,8 @@ use parquet::file::statistics::Statistics;
 use parquet::file::writer::{SerializedPageWriter, TrackedWrite};
 use parquet::schema::types::ColumnDescPtr;
 
+use crate::event::ipv4_text;
+
 type Seeded = foldhash::fast::RandomState;
 
 /// A column chunk's dictionary may grow to this many bytes (arrow-rs's default page limit);
@@ -120,14 +122,36 @@ fn pack8(group: &[u32; 8], width: u8, out: &mut Vec<u8>) {
         }
     }
     // 8 × width bits is a whole number of bytes.
-    out.extend_from_slice(&acc.to_le_bytes()[..(bits / 8) as usize]);
+    // A fixed-size copy then a cut: a variable-length `extend_from_slice` is a call to
+    // memcpy per group.
+    let keep = out.len() + (bits / 8) as usize;
+    out.extend_from_slice(&acc.to_le_bytes());
+    out.truncate(keep);
+}
+
+/// An RLE run's value: its `bytes` low bytes, little-endian.
+#[inline]
+fn push_value(v: u32, bytes: usize, out: &mut Vec<u8>) {
+    let keep = out.len() + bytes;
+    out.extend_from_slice(&v.to_le_bytes());
+    out.truncate(keep);
 }
 
 /// The RLE / bit-packing hybrid (Parquet's levels and dictionary indices): runs of eight or
 /// more equal values as RLE runs, the rest bit-packed in groups of eight. A last group is
 /// padded with zeros, which readers ignore (they know the value count).
-pub fn rle_hybrid(values: &[u32], width: u8, out: &mut Vec<u8>) {
+///
+/// Generic so definition levels go in as the column's `bool`s, without a copy per page.
+pub fn rle_hybrid<T: Copy + Eq + Into<u32>>(values: &[T], width: u8, out: &mut Vec<u8>) {
     let value_bytes = usize::from(width).div_ceil(8);
+    // Most pages' levels are all present or all null: one run, found by one vector scan.
+    if let Some(&first) = values.first()
+        && values.iter().all(|&v| v == first)
+    {
+        uleb((values.len() as u64) << 1, out);
+        push_value(first.into(), value_bytes, out);
+        return;
+    }
     let run_at = |i: usize| {
         let v = values[i];
         values[i..].iter().take_while(|&&x| x == v).count()
@@ -137,7 +161,7 @@ pub fn rle_hybrid(values: &[u32], width: u8, out: &mut Vec<u8>) {
         let run = run_at(i);
         if run >= 8 {
             uleb((run as u64) << 1, out);
-            out.extend_from_slice(&values[i].to_le_bytes()[..value_bytes]);
+            push_value(values[i].into(), value_bytes, out);
             i += run;
             continue;
         }
@@ -148,7 +172,9 @@ pub fn rle_hybrid(values: &[u32], width: u8, out: &mut Vec<u8>) {
         while i < values.len() && groups < 63 {
             let end = (i + 8).min(values.len());
             let mut group = [0u32; 8];
-            group[..end - i].copy_from_slice(&values[i..end]);
+            for (g, &v) in group.iter_mut().zip(&values[i..end]) {
+                *g = v.into();
+            }
             pack8(&group, width, out);
             groups += 1;
             i = end;
@@ -172,18 +198,14 @@ pub fn delta_binary_packed(values: &[i64], out: &mut Vec<u8>) {
     for block in deltas.chunks(BLOCK) {
         let min = block.iter().copied().min().unwrap_or(0);
         uleb(zigzag(min), out);
-        let minis: Vec<&[i64]> = block.chunks(MINI).collect();
-        let widths: Vec<u8> = minis
-            .iter()
-            .map(|m| {
-                let max = m.iter().map(|&d| d.wrapping_sub(min) as u64).max();
-                bit_width(max.unwrap_or(0))
-            })
-            .collect();
-        for i in 0..BLOCK / MINI {
-            out.push(widths.get(i).copied().unwrap_or(0));
+        // Widths of the miniblocks present; absent ones (the last block's) are written 0.
+        let mut widths = [0u8; BLOCK / MINI];
+        for (w, m) in widths.iter_mut().zip(block.chunks(MINI)) {
+            let max = m.iter().map(|&d| d.wrapping_sub(min) as u64).max();
+            *w = bit_width(max.unwrap_or(0));
         }
-        for (m, &w) in minis.iter().zip(&widths) {
+        out.extend_from_slice(&widths);
+        for (m, &w) in block.chunks(MINI).zip(&widths) {
             let vals = m
                 .iter()
                 .map(|&d| d.wrapping_sub(min) as u64)
@@ -215,7 +237,7 @@ impl Chunk {
         &mut self,
         z: &mut Zstd,
         rows: usize,
-        defs: Option<&[u32]>,
+        defs: Option<&[bool]>,
         encoding: Encoding,
         values: &[u8],
         scratch: &mut Vec<u8>,
@@ -324,10 +346,6 @@ pub trait Column {
         z: &mut Zstd,
         descr: &ColumnDescPtr,
     ) -> Result<(Bytes, ColumnCloseResult)>;
-}
-
-fn defs_of(valid: &[bool]) -> Vec<u32> {
-    valid.iter().map(|&v| v as u32).collect()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -483,9 +501,9 @@ impl<T: Int> Column for IntCol<T> {
                 v.plain(&mut self.out);
             }
         }
-        let defs = self.nullable.then(|| defs_of(&self.valid));
+        let defs = self.nullable.then_some(&self.valid[..]);
         self.chunk
-            .data_page(z, rows, defs.as_deref(), encoding, &self.out, scratch)?;
+            .data_page(z, rows, defs, encoding, &self.out, scratch)?;
         self.values.clear();
         self.valid.clear();
         Ok(())
@@ -530,6 +548,32 @@ fn update_min_max(min: &mut Option<Vec<u8>>, max: &mut Option<Vec<u8>>, v: &[u8]
     }
 }
 
+/// A key whose integer order is the text order of IPv4 addresses in dotted-quad form.
+///
+/// Dotted quads compare octet by octet as decimal strings, a shorter string first where one
+/// is a prefix of the other ('.' sorts before every digit, and the last octet simply ends),
+/// so replacing each octet by the rank of its decimal string among all 256 gives a 32-bit
+/// number that orders exactly as the text does.
+#[inline]
+pub fn v4_text_order(a: u32) -> u32 {
+    static RANK: std::sync::LazyLock<[u8; 256]> = std::sync::LazyLock::new(|| {
+        let mut rank = [0u8; 256];
+        for (o, r) in rank.iter_mut().enumerate() {
+            let text = o.to_string();
+            *r = (0..256).filter(|p: &usize| p.to_string() < text).count() as u8;
+        }
+        rank
+    });
+    let rank = &*RANK;
+    let b = a.to_be_bytes();
+    u32::from_be_bytes([
+        rank[b[0] as usize],
+        rank[b[1] as usize],
+        rank[b[2] as usize],
+        rank[b[3] as usize],
+    ])
+}
+
 /// Entries kept in the pointer index before it is cleared (pointers of strings that are
 /// not `'static` or shared change from row to row).
 const PTR_INDEX_LIMIT: usize = 1 << 16;
@@ -554,6 +598,9 @@ pub struct StrCol {
     by_text: HashMap<Box<[u8]>, u32, Seeded>,
     min: Option<Vec<u8>>,
     max: Option<Vec<u8>>,
+    /// Values pushed with [`StrCol::push_v4`]: the first and last in text order, as
+    /// (order key, address); merged into `min`/`max` when the chunk is finished.
+    v4_range: Option<((u32, u32), (u32, u32))>,
     chunk: Chunk,
     text: Vec<u8>,
     out: Vec<u8>,
@@ -575,6 +622,7 @@ impl StrCol {
             by_text: HashMap::with_hasher(Seeded::default()),
             min: None,
             max: None,
+            v4_range: None,
             chunk: Chunk::default(),
             text: Vec::new(),
             out: Vec::new(),
@@ -606,7 +654,6 @@ impl StrCol {
             self.fall_back_to_plain();
             return None;
         }
-        update_min_max(&mut self.min, &mut self.max, &self.text);
         let i = self.entries.len() as u32;
         self.dict_page
             .extend_from_slice(&(self.text.len() as u32).to_le_bytes());
@@ -635,9 +682,8 @@ impl StrCol {
         self.indices.clear();
     }
 
-    /// Appends the text in `self.text` as a PLAIN value.
+    /// Appends the text in `self.text` as a PLAIN value (statistics are the caller's).
     fn push_plain_text(&mut self) {
-        update_min_max(&mut self.min, &mut self.max, &self.text);
         self.plain
             .extend_from_slice(&(self.text.len() as u32).to_le_bytes());
         self.plain.extend_from_slice(&self.text);
@@ -655,6 +701,12 @@ impl StrCol {
 
     /// Pushes `self.text` as a new dictionary entry, or as PLAIN once the dictionary is full.
     fn push_new_text(&mut self, by_text: bool) -> Option<u32> {
+        update_min_max(&mut self.min, &mut self.max, &self.text);
+        self.push_new_text_unnoted(by_text)
+    }
+
+    /// [`Self::push_new_text`] for a value whose statistics are already noted.
+    fn push_new_text_unnoted(&mut self, by_text: bool) -> Option<u32> {
         match self.insert_text(by_text) {
             Some(i) => {
                 self.indices.push(i);
@@ -682,11 +734,49 @@ impl StrCol {
         self.text.clear();
         text(&mut self.text);
         if !self.use_dict {
+            update_min_max(&mut self.min, &mut self.max, &self.text);
             self.push_plain_text();
             return;
         }
         if let Some(i) = self.push_new_text(false) {
             self.by_key.insert(key, i);
+        }
+    }
+
+    /// An IPv4 address, written as dotted-quad text. Its statistics are kept as the
+    /// address whose text sorts first and last, compared through [`v4_text_order`]
+    /// instead of comparing text for every new value.
+    #[inline]
+    pub fn push_v4(&mut self, a: u32) {
+        self.mark_valid();
+        let order = v4_text_order(a);
+        match &mut self.v4_range {
+            Some((lo, hi)) => {
+                if order < lo.0 {
+                    *lo = (order, a);
+                }
+                if order > hi.0 {
+                    *hi = (order, a);
+                }
+            }
+            None => self.v4_range = Some(((order, a), (order, a))),
+        }
+        if self.use_dict
+            && let Some(&i) = self.by_key.get(&u64::from(a))
+        {
+            self.indices.push(i);
+            return;
+        }
+        self.text.clear();
+        let mut text = [0u8; 16];
+        let n = ipv4_text(std::net::Ipv4Addr::from(a), &mut text);
+        self.text.extend_from_slice(&text[..n]);
+        if !self.use_dict {
+            self.push_plain_text();
+            return;
+        }
+        if let Some(i) = self.push_new_text_unnoted(false) {
+            self.by_key.insert(u64::from(a), i);
         }
     }
 
@@ -706,6 +796,7 @@ impl StrCol {
         self.text.clear();
         self.text.extend_from_slice(s.as_bytes());
         if !self.use_dict {
+            update_min_max(&mut self.min, &mut self.max, &self.text);
             self.push_plain_text();
             return;
         }
@@ -725,6 +816,7 @@ impl StrCol {
         if self.use_dict {
             self.push_by_text();
         } else {
+            update_min_max(&mut self.min, &mut self.max, &self.text);
             self.push_plain_text();
         }
     }
@@ -762,9 +854,9 @@ impl Column for StrCol {
             rle_hybrid(&self.indices, width, &mut self.out);
             Encoding::RLE_DICTIONARY
         };
-        let defs = self.nullable.then(|| defs_of(&self.valid));
+        let defs = self.nullable.then_some(&self.valid[..]);
         self.chunk
-            .data_page(z, rows, defs.as_deref(), encoding, &self.out, scratch)?;
+            .data_page(z, rows, defs, encoding, &self.out, scratch)?;
         self.valid.clear();
         self.indices.clear();
         self.plain.clear();
@@ -777,6 +869,13 @@ impl Column for StrCol {
         z: &mut Zstd,
         descr: &ColumnDescPtr,
     ) -> Result<(Bytes, ColumnCloseResult)> {
+        if let Some(((_, lo), (_, hi))) = self.v4_range.take() {
+            for a in [lo, hi] {
+                let mut text = [0u8; 16];
+                let n = ipv4_text(std::net::Ipv4Addr::from(a), &mut text);
+                update_min_max(&mut self.min, &mut self.max, &text[..n]);
+            }
+        }
         let stat = |v: &Option<Vec<u8>>| {
             v.as_ref()
                 .filter(|v| v.len() <= MAX_STAT_LEN)
@@ -898,9 +997,14 @@ impl Column for BoolCol {
             }
             self.out.push(b);
         }
-        let defs = defs_of(&self.valid);
-        self.chunk
-            .data_page(z, rows, Some(&defs), Encoding::PLAIN, &self.out, scratch)?;
+        self.chunk.data_page(
+            z,
+            rows,
+            Some(&self.valid),
+            Encoding::PLAIN,
+            &self.out,
+            scratch,
+        )?;
         self.values.clear();
         self.valid.clear();
         Ok(())
@@ -927,4 +1031,55 @@ pub fn append_chunk<W: Write + Send>(
     chunk: (Bytes, ColumnCloseResult),
 ) -> Result<()> {
     rg.append_column(&chunk.0, chunk.1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::v4_text_order;
+    use crate::event::ipv4_text;
+
+    fn text(a: u32) -> String {
+        let mut t = [0u8; 16];
+        let n = ipv4_text(std::net::Ipv4Addr::from(a), &mut t);
+        String::from_utf8(t[..n].to_vec()).unwrap()
+    }
+
+    /// The order key sorts addresses exactly as their text sorts, over pairs chosen to
+    /// share prefixes ("1.2.3.4" / "1.23.4.5" / "10.0.0.0" / "9.255.255.255") and random.
+    #[test]
+    fn v4_text_order_is_text_order() {
+        let mut x = 0x9e37_79b9_u32;
+        let mut addrs: Vec<u32> = Vec::new();
+        for o in [
+            0u32, 1, 2, 9, 10, 19, 20, 25, 99, 100, 199, 200, 249, 250, 255,
+        ] {
+            for p in [0u32, 1, 2, 10, 23, 100, 255] {
+                addrs.push((o << 24) | (p << 16) | ((o ^ p) << 8) | p);
+            }
+        }
+        for _ in 0..4000 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            addrs.push(x);
+        }
+        for w in addrs
+            .windows(2)
+            .chain(addrs.chunks(2).filter(|c| c.len() == 2))
+        {
+            let (a, b) = (w[0], w[1]);
+            assert_eq!(
+                v4_text_order(a).cmp(&v4_text_order(b)),
+                text(a).cmp(&text(b)),
+                "{} vs {}",
+                text(a),
+                text(b)
+            );
+        }
+        let mut sorted = addrs.clone();
+        sorted.sort_by_key(|&a| v4_text_order(a));
+        let mut by_text = addrs;
+        by_text.sort_by_key(|&a| text(a));
+        assert_eq!(sorted, by_text);
+    }
 }

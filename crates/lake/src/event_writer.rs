@@ -18,7 +18,7 @@ use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 
 use crate::columns::{BoolCol, Column, IntCol, StrCol, TsCol, Zstd, append_chunk};
-use crate::event::{Inner, RowContext, ipv4_text};
+use crate::event::{Inner, RowContext};
 use crate::schema::file_schema;
 
 /// Rows per data page.
@@ -190,11 +190,7 @@ impl Columns {
 #[inline]
 fn push_addr(c: &mut StrCol, a: Option<IpAddr>) {
     match a {
-        Some(IpAddr::V4(v4)) => c.push_keyed(u64::from(u32::from(v4)), |out| {
-            let mut text = [0u8; 15];
-            let n = ipv4_text(v4, &mut text);
-            out.extend_from_slice(&text[..n]);
-        }),
+        Some(IpAddr::V4(v4)) => c.push_v4(u32::from(v4)),
         Some(IpAddr::V6(v6)) => {
             c.push_text(&v6.to_string());
         }

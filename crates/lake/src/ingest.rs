@@ -275,31 +275,59 @@ pub fn writer_properties(zstd_level: i32, sensor: &str) -> WriterProperties {
 }
 
 /// BLAKE3 of a file's bytes, and its size.
+///
+/// One thread reads while the other hashes (the previous buffer, on every core with
+/// `update_rayon`), so the kernel's copy and the hashing overlap instead of alternating.
 pub fn hash_file(path: &Path) -> Result<(String, u64), LakeError> {
+    const BUF: usize = 4 << 20;
     let mut f = File::open(path).map_err(|source| LakeError::Io {
         path: path.to_owned(),
         source,
     })?;
-    let mut h = blake3::Hasher::new();
-    // Large reads so each `update_rayon` has enough to split across the cores.
-    let mut buf = vec![0u8; 8 << 20];
-    let mut size = 0u64;
-    loop {
-        let n = match f.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(source) => {
-                return Err(LakeError::Io {
-                    path: path.to_owned(),
-                    source,
-                });
-            }
-        };
-        h.update_rayon(&buf[..n]);
-        size += n as u64;
+    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<(Vec<u8>, usize)>(2);
+    let (empty_tx, empty_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(3);
+    for _ in 0..3 {
+        let _ = empty_tx.send(vec![0u8; BUF]);
     }
-    Ok((h.finalize().to_hex().to_string(), size))
+    std::thread::scope(|s| {
+        let reader = s.spawn(move || -> io::Result<u64> {
+            let mut size = 0u64;
+            while let Ok(mut buf) = empty_rx.recv() {
+                // Fill the buffer (short reads happen on pipes and some filesystems).
+                let mut n = 0;
+                while n < buf.len() {
+                    match f.read(&mut buf[n..]) {
+                        Ok(0) => break,
+                        Ok(k) => n += k,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        Err(e) => return Err(e),
+                    }
+                }
+                size += n as u64;
+                let eof = n < buf.len();
+                if n > 0 && full_tx.send((buf, n)).is_err() {
+                    break;
+                }
+                if eof {
+                    break;
+                }
+            }
+            Ok(size)
+        });
+        let mut h = blake3::Hasher::new();
+        for (buf, n) in full_rx {
+            h.update_rayon(&buf[..n]);
+            let _ = empty_tx.send(buf);
+        }
+        let size = reader
+            .join()
+            .expect("the hashing reader panicked")
+            .map_err(|source| LakeError::Io {
+                path: path.to_owned(),
+                source,
+            })?;
+        Ok((h.finalize().to_hex().to_string(), size))
+    })
 }
 
 /// Ingests one input (`-` for stdin) into `lake`.
@@ -460,11 +488,28 @@ fn ingest_path(
     };
     let mut formats: Vec<&str> = Vec::new();
     let mut first_error = None;
-    for mut w in workers {
+    // Each worker's last row groups and rollups are encoded on its own thread: closed one
+    // after another they left a core idle for the last second of a large input.
+    let closed: Vec<(Worker, Result<Vec<ClosedPart>, LakeError>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = workers
+            .into_iter()
+            .map(|mut w| {
+                s.spawn(move || {
+                    let r = w.close_all();
+                    (w, r)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("closing a worker's files panicked"))
+            .collect()
+    });
+    for (mut w, closed) in closed {
         if let Some(e) = w.error.take() {
             first_error.get_or_insert(e);
         }
-        match w.close_all() {
+        match closed {
             Ok(mut fr) => parts.append(&mut fr),
             Err(e) => {
                 first_error.get_or_insert(e);
@@ -569,15 +614,43 @@ pub(crate) fn push_row(
     w.rows += 1;
     let i = w.writer_for(date, staging, props)?;
     let unknown = noisefloor_enrich::Attribution::default();
-    let who = match o.src {
-        Some(a) => w.cache.get(a),
-        None => &unknown,
+    let (who_id, who) = match o.src {
+        Some(a) => w.cache.get_with_id(a),
+        None => (0, &unknown),
     };
     let pw = &mut w.open[i];
     pw.writer
         .push(o, inner, v, who, ctx, format)
         .map_err(LakeError::Parquet)?;
-    pw.rollup.push(o, v, who);
+    pw.rollup.push(o, v, who, who_id);
     pw.rows += 1;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hash_file;
+
+    /// The overlapped reader hashes exactly the file's bytes, whatever their length against
+    /// its 4 MiB buffers (empty, one byte, a buffer's worth, one over, several and a tail).
+    #[test]
+    fn hash_file_equals_blake3_of_the_bytes() {
+        let dir = std::env::temp_dir().join(format!("nf-hash-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let buf = 4 << 20;
+        for len in [0usize, 1, 4095, buf, buf + 1, 3 * buf + 12_345] {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
+            let path = dir.join(format!("f{len}"));
+            std::fs::write(&path, &bytes).unwrap();
+            let (hash, size) = hash_file(&path).unwrap();
+            assert_eq!(size, len as u64);
+            assert_eq!(
+                hash,
+                blake3::hash(&bytes).to_hex().to_string(),
+                "length {len}"
+            );
+        }
+        assert!(hash_file(&dir.join("missing")).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

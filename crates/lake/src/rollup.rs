@@ -16,7 +16,6 @@
 //! events (`src AS src_v4`), in DataFusion for lakes written before the rollup existed and
 //! in other engines (`CREATE MACRO count_sources(a, b) AS COUNT(DISTINCT a)` in DuckDB).
 
-use std::hash::Hash;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, BinaryBuilder, Int64Builder, RecordBatch, StringBuilder};
@@ -67,7 +66,7 @@ pub fn rollup_schema() -> SchemaRef {
 
 /// One rollup row's grouping. `port` is only set where the key has one (TCP, UDP, SCTP),
 /// exactly as the events' `port_key` is formed.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 struct GroupKey {
     proto: Option<u8>,
     port: Option<u16>,
@@ -75,24 +74,8 @@ struct GroupKey {
     who: Attribution,
 }
 
-/// A borrowed [`GroupKey`] for lookups without cloning the attribution per row. The
-/// derived `Hash` visits the same fields in the same order, so both hash alike.
-#[derive(Hash)]
-struct GroupKeyRef<'a> {
-    proto: Option<u8>,
-    port: Option<u16>,
-    class: &'static str,
-    who: &'a Attribution,
-}
-
-impl hashbrown::Equivalent<GroupKey> for GroupKeyRef<'_> {
-    fn equivalent(&self, k: &GroupKey) -> bool {
-        self.proto == k.proto && self.port == k.port && self.class == k.class && *self.who == k.who
-    }
-}
-
-#[derive(Default)]
 struct GroupTotals {
+    key: GroupKey,
     packets: i64,
     rows: i64,
     sources: SourceSet,
@@ -100,14 +83,25 @@ struct GroupTotals {
 
 /// The rollup rows of one events file, built as its rows are written.
 pub struct RollupBuilder {
-    // Seeded hashing: sources and their attributions come from spoofable packets.
-    groups: hashbrown::HashMap<GroupKey, GroupTotals, foldhash::fast::RandomState>,
+    /// Groups by a packed integer key (protocol, port, class, attribution id): one cheap
+    /// hash per row instead of hashing the attribution's names.
+    // Seeded hashing: protocols, ports and (through spoofed sources) attributions come
+    // from the packets.
+    groups: hashbrown::HashMap<u64, GroupTotals, foldhash::fast::RandomState>,
 }
 
 impl Default for RollupBuilder {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// Protocol (9 bits: none or 0–255), port (17 bits: none or 0–65535), class (6 bits),
+/// attribution id (32 bits).
+fn pack_key(proto: Option<u8>, port: Option<u16>, class: usize, who_id: u32) -> u64 {
+    let proto = proto.map_or(0, |p| u64::from(p) + 1);
+    let port = port.map_or(0, |p| u64::from(p) + 1);
+    proto | (port << 9) | ((class as u64 & 0x3f) << 26) | (u64::from(who_id) << 32)
 }
 
 impl RollupBuilder {
@@ -121,31 +115,28 @@ impl RollupBuilder {
         self.groups.is_empty()
     }
 
-    /// Counts one events row.
-    pub fn push(&mut self, o: &Observation, v: &Verdict, who: &Attribution) {
+    /// Counts one events row. `who_id` identifies `who` (equal ids for equal attributions
+    /// within this builder's life, as `noisefloor_enrich::Cache` hands them out).
+    pub fn push(&mut self, o: &Observation, v: &Verdict, who: &Attribution, who_id: u32) {
         let port = if matches!(o.proto, Some(6 | 17 | 132)) {
             o.dst_port
         } else {
             None
         };
-        let key = GroupKeyRef {
-            proto: o.proto,
-            port,
-            class: v.class.name(),
-            who,
-        };
-        let totals = match self.groups.get_mut(&key) {
-            Some(t) => t,
-            None => self
-                .groups
-                .entry(GroupKey {
+        let totals = self
+            .groups
+            .entry(pack_key(o.proto, port, v.class.index(), who_id))
+            .or_insert_with(|| GroupTotals {
+                key: GroupKey {
                     proto: o.proto,
                     port,
-                    class: key.class,
+                    class: v.class.name(),
                     who: who.clone(),
-                })
-                .or_default(),
-        };
+                },
+                packets: 0,
+                rows: 0,
+                sources: SourceSet::default(),
+            });
         totals.packets += i64::from(o.count.max(1));
         totals.rows += 1;
         if let Some(src) = o.src {
@@ -155,30 +146,28 @@ impl RollupBuilder {
 
     /// The rows, ordered by key, as one batch (empty builder: no rows).
     pub fn finish(&mut self, sensor_group: Option<&str>) -> RecordBatch {
-        let mut groups: Vec<(String, GroupKey, GroupTotals)> = self
+        let mut groups: Vec<(String, GroupTotals)> = self
             .groups
             .drain()
-            .map(|(k, t)| {
+            .map(|(_, t)| {
                 let mut key = String::new();
-                noisefloor_classify::port_key(k.proto, k.port, &mut key);
-                (key, k, t)
+                noisefloor_classify::port_key(t.key.proto, t.key.port, &mut key);
+                (key, t)
             })
             .collect();
-        groups.sort_by(|a, b| {
-            (
-                &a.0,
-                a.1.class,
-                a.1.who.asn,
-                &a.1.who.country,
-                &a.1.who.city,
-            )
-                .cmp(&(
-                    &b.0,
-                    b.1.class,
-                    b.1.who.asn,
-                    &b.1.who.country,
-                    &b.1.who.city,
-                ))
+        // Sorted by position: the groups are large (their source sets), and moving them
+        // about in the sort cost more than the comparisons.
+        let mut order: Vec<usize> = (0..groups.len()).collect();
+        order.sort_by(|&a, &b| {
+            let ((a, ta), (b, tb)) = (&groups[a], &groups[b]);
+            let (ka, kb) = (&ta.key, &tb.key);
+            (a, ka.class, ka.who.asn, &ka.who.country, &ka.who.city).cmp(&(
+                b,
+                kb.class,
+                kb.who.asn,
+                &kb.who.country,
+                &kb.who.city,
+            ))
         });
         let mut port_key = StringBuilder::new();
         let mut class = StringBuilder::new();
@@ -191,8 +180,10 @@ impl RollupBuilder {
         let mut rows = Int64Builder::new();
         let mut v4 = BinaryBuilder::new();
         let mut v6 = BinaryBuilder::new();
-        for (key, k, mut t) in groups {
-            port_key.append_value(&key);
+        for &i in &order {
+            let (key, t) = &mut groups[i];
+            let k = &t.key;
+            port_key.append_value(&*key);
             class.append_value(k.class);
             asn.append_option(k.who.asn.map(i64::from));
             as_name.append_option(k.who.as_name.as_deref());

@@ -65,8 +65,8 @@ pub struct IngestArgs {
     /// Print the summary as JSON
     #[arg(long)]
     json: bool,
-    /// zstd level of the Parquet pages (1 fastest … 22 smallest)
-    #[arg(long, value_name = "N", default_value_t = 3)]
+    /// zstd level of the Parquet pages (1 fastest … 22 smallest; above 1 saves under 1 % on captures)
+    #[arg(long, value_name = "N", default_value_t = 1)]
     zstd_level: i32,
     #[command(flatten)]
     log: crate::logargs::LogArgs,

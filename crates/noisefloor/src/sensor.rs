@@ -63,7 +63,7 @@ pub struct Args {
     #[arg(long = "prefix-to-as", value_name = "FILE")]
     prefix_to_as: Vec<PathBuf>,
     /// zstd level of the Parquet pages
-    #[arg(long, value_name = "N", default_value_t = 3)]
+    #[arg(long, value_name = "N", default_value_t = 1)]
     zstd_level: i32,
     /// Print the final summary as JSON
     #[arg(long)]
