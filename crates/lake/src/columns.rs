@@ -749,6 +749,13 @@ impl StrCol {
     #[inline]
     pub fn push_v4(&mut self, a: u32) {
         self.mark_valid();
+        // A dictionary hit was noted in the statistics when it was first pushed.
+        if self.use_dict
+            && let Some(&i) = self.by_key.get(&u64::from(a))
+        {
+            self.indices.push(i);
+            return;
+        }
         let order = v4_text_order(a);
         match &mut self.v4_range {
             Some((lo, hi)) => {
@@ -760,12 +767,6 @@ impl StrCol {
                 }
             }
             None => self.v4_range = Some(((order, a), (order, a))),
-        }
-        if self.use_dict
-            && let Some(&i) = self.by_key.get(&u64::from(a))
-        {
-            self.indices.push(i);
-            return;
         }
         self.text.clear();
         let mut text = [0u8; 16];
