@@ -18,7 +18,7 @@ const HLL_M: usize = 1 << HLL_P;
 
 #[derive(Clone, Debug)]
 pub struct Distinct {
-    v4: hashbrown::HashSet<u32, FixedState>,
+    v4: V4Set,
     v6: hashbrown::HashSet<u128, FixedState>,
     hll: Option<Box<[u8; HLL_M]>>,
     /// Values held exactly.
@@ -35,7 +35,7 @@ impl Distinct {
     pub fn new(limit: u64, seed: u64) -> Self {
         let hasher = FixedState::with_seed(seed);
         Distinct {
-            v4: hashbrown::HashSet::with_hasher(hasher.clone()),
+            v4: V4Set::default(),
             v6: hashbrown::HashSet::with_hasher(hasher.clone()),
             hll: None,
             exact: 0,
@@ -63,7 +63,7 @@ impl Distinct {
         match &mut self.hll {
             Some(h) => hll_add(h, hash),
             None => {
-                if self.v4.insert(a) {
+                if self.v4.insert(a, hash, self.seed) {
                     self.exact += 1;
                     if self.exact > self.limit {
                         self.switch_to_sketch();
@@ -103,13 +103,13 @@ impl Distinct {
 
     fn switch_to_sketch(&mut self) {
         let mut h = Box::new([0u8; HLL_M]);
-        for &a in self.v4.iter() {
+        for a in self.v4.iter() {
             hll_add(&mut h, self.hash_v4(a));
         }
         for &a in self.v6.iter() {
             hll_add(&mut h, self.hash_v6(a));
         }
-        self.v4 = hashbrown::HashSet::with_hasher(self.hasher.clone());
+        self.v4 = V4Set::default();
         self.v6 = hashbrown::HashSet::with_hasher(self.hasher.clone());
         self.exact = 0;
         self.hll = Some(h);
@@ -130,9 +130,11 @@ impl Distinct {
     pub fn merge(&mut self, o: &Distinct) {
         match (&mut self.hll, &o.hll) {
             (None, None) => {
-                self.v4.extend(o.v4.iter().copied());
+                for a in o.v4.iter() {
+                    self.v4.insert(a, hash_v4(a, self.seed), self.seed);
+                }
                 self.v6.extend(o.v6.iter().copied());
-                self.exact = (self.v4.len() + self.v6.len()) as u64;
+                self.exact = (self.v4.len + self.v6.len()) as u64;
                 if self.exact > self.limit {
                     self.switch_to_sketch();
                 }
@@ -143,7 +145,7 @@ impl Distinct {
                 }
             }
             (Some(_), None) => {
-                for &a in o.v4.iter() {
+                for a in o.v4.iter() {
                     self.add_v4(a);
                 }
                 for &a in o.v6.iter() {
@@ -155,6 +157,69 @@ impl Distinct {
                 self.merge(o);
             }
         }
+    }
+}
+
+/// An exact set of IPv4 addresses, open addressing with linear probing, indexed by the top
+/// bits of the seeded [`hash_v4`] the caller already computed (a hash set would hash each
+/// address a second time). 0 marks a free slot; the address 0.0.0.0 has a flag of its own.
+/// At most half full, so probes stay short; the seed keeps spoofed addresses from being
+/// chosen to share a probe run.
+#[derive(Clone, Debug, Default)]
+struct V4Set {
+    slots: Vec<u32>,
+    len: usize,
+    has_zero: bool,
+}
+
+impl V4Set {
+    /// Adds `a` (whose seeded hash is `hash`); true if it was new.
+    #[inline]
+    fn insert(&mut self, a: u32, hash: u64, seed: u64) -> bool {
+        if a == 0 {
+            let new = !self.has_zero;
+            self.has_zero = true;
+            self.len += new as usize;
+            return new;
+        }
+        if (self.len + 1) * 2 > self.slots.len() {
+            self.grow(seed);
+        }
+        let mask = self.slots.len() - 1;
+        let shift = 64 - self.slots.len().trailing_zeros();
+        let mut i = (hash >> shift) as usize;
+        loop {
+            let s = self.slots[i];
+            if s == a {
+                return false;
+            }
+            if s == 0 {
+                self.slots[i] = a;
+                self.len += 1;
+                return true;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn grow(&mut self, seed: u64) {
+        let cap = (self.slots.len() * 2).max(64);
+        let old = std::mem::replace(&mut self.slots, vec![0; cap]);
+        let zero = self.has_zero;
+        self.len = 0;
+        self.has_zero = false;
+        for a in old.into_iter().filter(|&a| a != 0) {
+            self.insert(a, hash_v4(a, seed), seed);
+        }
+        if zero {
+            self.insert(0, 0, seed);
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        let zero = self.has_zero.then_some(0);
+        zero.into_iter()
+            .chain(self.slots.iter().copied().filter(|&a| a != 0))
     }
 }
 
@@ -245,6 +310,36 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn exact_set_counts_every_address_once_including_zero() {
+        let mut d = Distinct::new(1 << 20, 3);
+        let mut model = std::collections::HashSet::new();
+        let mut x = 1u32;
+        for i in 0..300_000u32 {
+            // Repeats, 0.0.0.0, 255.255.255.255 and a walk through one /16 among random values.
+            let a = match i % 5 {
+                0 => 0,
+                1 => u32::MAX,
+                2 => 0x0a00_0000 | (i % 70_000),
+                _ => {
+                    x ^= x << 13;
+                    x ^= x >> 17;
+                    x ^= x << 5;
+                    x
+                }
+            };
+            d.add_v4(a);
+            model.insert(a);
+        }
+        assert!(d.is_exact());
+        assert_eq!(d.count(), model.len() as u64);
+        let mut seen: Vec<u32> = d.v4.iter().collect();
+        seen.sort_unstable();
+        let mut want: Vec<u32> = model.into_iter().collect();
+        want.sort_unstable();
+        assert_eq!(seen, want);
     }
 
     #[test]

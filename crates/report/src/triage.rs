@@ -57,8 +57,11 @@ pub struct ClassStats {
     pub example: Option<Verdict>,
     /// Mirai variants: little-endian, big-endian, fixed ID.
     pub variants: [u64; 3],
-    /// Packets per tag bit.
+    /// Packets per tag bit; complete after [`Triage::finish`].
     pub tags: [u64; 16],
+    /// Packets per whole tag set, folded into `tags` by `flush_tags`: a packet's tags are
+    /// one of a few combinations, so one counter per packet replaces one per tag bit.
+    tag_sets: [(u32, u64); TAG_SLOTS],
     /// gre-other reasons, backscatter kinds (a handful of fixed names).
     pub reasons: Tally,
     /// Destination ports or services (scans).
@@ -78,6 +81,7 @@ impl ClassStats {
             example: None,
             variants: [0; 3],
             tags: [0; 16],
+            tag_sets: [(0, 0); TAG_SLOTS],
             reasons: Tally::default(),
             ports: PortCounts::default(),
             victims: Top::new(l.top_sources / 4),
@@ -95,13 +99,22 @@ impl ClassStats {
         if self.example.is_none() {
             self.example = Some(*v);
         }
-        let mut bits = v.tags.0;
-        while bits != 0 {
-            let b = bits.trailing_zeros() as usize;
-            if b < 16 {
-                self.tags[b] += n;
-            }
-            bits &= bits - 1;
+        // Direct-mapped by a multiplicative hash of the set; a collision flushes the old set.
+        let at = v.tags.0.wrapping_mul(0x9e37_79b1) >> (32 - TAG_SLOTS.trailing_zeros());
+        let slot = &mut self.tag_sets[at as usize];
+        if slot.0 == v.tags.0 {
+            slot.1 += n;
+        } else {
+            let (old, count) = std::mem::replace(slot, (v.tags.0, n));
+            add_tag_bits(&mut self.tags, old, count);
+        }
+    }
+
+    /// Folds the per-set counters into the per-bit ones.
+    fn flush_tags(&mut self) {
+        for slot in &mut self.tag_sets {
+            let (set, count) = std::mem::take(slot);
+            add_tag_bits(&mut self.tags, set, count);
         }
     }
 
@@ -144,11 +157,28 @@ impl ClassStats {
         for i in 0..16 {
             self.tags[i] += o.tags[i];
         }
+        for &(set, count) in &o.tag_sets {
+            add_tag_bits(&mut self.tags, set, count);
+        }
         for (k, v) in &o.reasons.0 {
             self.reasons.add(k, *v);
         }
         self.ports.merge(&o.ports);
         self.victims.merge(&o.victims);
+    }
+}
+
+/// Slots of [`ClassStats`]'s tag-set counters (a power of two; the hash keeps the top bits).
+const TAG_SLOTS: usize = 16;
+
+fn add_tag_bits(tags: &mut [u64; 16], set: u32, count: u64) {
+    let mut bits = set;
+    while bits != 0 {
+        let b = bits.trailing_zeros() as usize;
+        if b < 16 {
+            tags[b] += count;
+        }
+        bits &= bits - 1;
     }
 }
 
@@ -274,7 +304,8 @@ impl Flood {
             inner_dports: Box::new([0; 1024]),
             payload_sizes: PortCounts::default(),
             outer_ttl: [0; 256],
-            targets: Top::new(l.top_sources / 4),
+            // The run's seed, so a target is hashed once for this and `target_count`.
+            targets: Top::with_seed(l.top_sources / 4, l.seed),
             target_count: Distinct::new(l.exact_distinct, l.seed),
             target_min: u32::MAX,
             target_max: 0,
@@ -478,23 +509,32 @@ impl Triage {
         if let IpRef::V4(o) = outer {
             f.outer_ttl[o.ttl() as usize] += 1;
             let t = u32::from_be_bytes(o.dst());
-            f.target_count.add_v4(t);
+            // One hash for both the target count and the target ranking.
+            let h = f.target_count.hash_v4(t);
+            f.target_count.add_v4_hashed(t, h);
             f.target_min = f.target_min.min(t);
             f.target_max = f.target_max.max(t);
-            f.targets.add(IpAddr::from(o.dst()), ts_ns, len as u64, 1);
+            f.targets.add_v4_hashed(t, h, ts_ns, len as u64, 1);
         }
         f.payload_sizes.add(payload_len, 1);
-        if let Some(IpRef::V4(inner)) = d.inner_ip() {
-            f.inner_src.add_v4(u32::from_be_bytes(inner.src()));
-            f.inner_dst.add_v4(u32::from_be_bytes(inner.dst()));
-            if let Some(i) = range_index(inner.src()) {
+        // The innermost IP header and what follows it, found by protocol tags alone: views
+        // are rebuilt only for the two layers read.
+        let Some(ii) = d.inner_ip_index() else {
+            return;
+        };
+        let main = d.main_layers();
+        if let Some(Layer::Ipv4(inner)) = main.get(ii) {
+            let (src, dst) = (inner.src(), inner.dst());
+            f.inner_src.add_v4(u32::from_be_bytes(src));
+            f.inner_dst.add_v4(u32::from_be_bytes(dst));
+            if let Some(i) = range_index(src) {
                 f.inner_src_ranges[i] += 1;
             }
-            if let Some(i) = range_index(inner.dst()) {
+            if let Some(i) = range_index(dst) {
                 f.inner_dst_ranges[i] += 1;
             }
         }
-        if let Some(Layer::Udp(u)) = d.transport() {
+        if let Some(Layer::Udp(u)) = main.get(ii + 1) {
             let p = u.dst_port() as usize;
             f.inner_dports[p / 64] |= 1 << (p % 64);
         }
@@ -539,6 +579,9 @@ impl Triage {
     /// Call once after the last `add`/`merge`, before reading the results.
     pub fn finish(&mut self) {
         self.flush_day();
+        for c in &mut self.classes {
+            c.flush_tags();
+        }
         let mut all = Distinct::new(self.limits.exact_distinct, self.limits.seed);
         for c in &self.classes {
             all.merge(&c.sources);
@@ -569,5 +612,46 @@ impl Triage {
         let mut v: Vec<(PortKey, u64)> = all.into_iter().collect();
         v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use noisefloor_classify::{Class, Tags};
+
+    #[test]
+    fn tag_counts_match_a_count_per_bit_across_merges() {
+        let limits = Limits {
+            seed: 1,
+            ..Limits::default()
+        };
+        let (mut a, mut b) = (ClassStats::new(&limits), ClassStats::new(&limits));
+        let mut want = [0u64; 16];
+        let mut x = 7u32;
+        for i in 0..50_000u64 {
+            // More distinct sets than slots, so sets collide and get flushed mid-run.
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            let set = if i % 3 == 0 { 0b1_0011 } else { x & 0xff_ffff };
+            let v = Verdict {
+                class: Class::Other,
+                tags: Tags(set),
+                evidence: Evidence::Other {
+                    what: "test",
+                    proto: 0,
+                },
+            };
+            let n = 1 + i % 4;
+            let s = if i % 2 == 0 { &mut a } else { &mut b };
+            s.count(&v, Some(i as i64), n, 60);
+            for (bit, w) in want.iter_mut().enumerate() {
+                *w += n * u64::from(set >> bit & 1);
+            }
+        }
+        a.merge(&b);
+        a.flush_tags();
+        assert_eq!(a.tags, want);
     }
 }
