@@ -618,7 +618,7 @@ impl Triage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use noisefloor_classify::{Class, Tags};
+    use noisefloor_classify::Tags;
 
     #[test]
     fn tag_counts_match_a_count_per_bit_across_merges() {
