@@ -31,7 +31,8 @@
 
 use std::net::IpAddr;
 
-use noisefloor_wire::{IpRef, Layer, Proto, Stop, link::ethertype};
+use noisefloor_wire::quick::Quick;
+use noisefloor_wire::{IpRef, Ipv4, Layer, Proto, Stop, Tcp, Udp, link::ethertype};
 
 /// The class of a packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -567,12 +568,7 @@ fn classify_inner(d: &noisefloor_wire::Dissection, ctx: &Context) -> Verdict {
         tags.set(Tags::IPV6);
     }
     if let IpRef::V4(ip) = outer {
-        if ip.dont_fragment() {
-            tags.set(Tags::DF_OUTER);
-        }
-        if ip.more_fragments() && ip.frag_offset() == 0 {
-            tags.set(Tags::FIRST_FRAGMENT);
-        }
+        outer_v4_tags(ip, &mut tags);
     }
     // A non-first fragment of the outer packet carries no header of its own.
     if d.stop == Stop::NonFirstFragment && d.tunnel_depth() == 0 {
@@ -656,6 +652,14 @@ fn classify_gre(
     let Some(Layer::Udp(udp)) = udp else {
         return other(GreReason::InnerNotUdp(inner.protocol()));
     };
+    gre_udp_verdict(outer4, inner, udp, class, tags)
+}
+
+/// GRE around IPv4/UDP: a Mirai flood when the IP IDs satisfy one of the relations, else
+/// `gre-other` with the IDs that missed. Shared by [`classify`] and [`classify_quick`].
+#[inline]
+fn gre_udp_verdict(outer4: Ipv4, inner: Ipv4, udp: Udp, class: Class, tags: &mut Tags) -> Verdict {
+    let other = |reason| Verdict::new(Class::GreOther, Evidence::GreOther { reason });
     tags.set(Tags::TUNNELLED);
     let Some(variant) = mirai_relation(outer4.id(), inner.id()) else {
         return other(GreReason::NoRelation {
@@ -705,74 +709,8 @@ fn classify_l4(
         IpRef::V6(_) => None,
     };
     match l4 {
-        Layer::Tcp(t) => {
-            let f = t.flags();
-            if let Some(kind) = tcp_reply_kind(f as u8) {
-                return Verdict::new(
-                    Class::Backscatter,
-                    Evidence::Backscatter {
-                        kind,
-                        victim: outer.src(),
-                        victim_port: Some(t.src_port()),
-                    },
-                );
-            }
-            if f & 0x02 == 0 {
-                return Verdict::new(
-                    Class::Other,
-                    Evidence::Other {
-                        what: "TCP without SYN, SYN-ACK or RST",
-                        proto: 6,
-                    },
-                );
-            }
-            if !d.payload.is_empty() {
-                tags.set(Tags::SYN_PAYLOAD);
-            }
-            if is_mirai_port(t.dst_port()) {
-                tags.set(Tags::MIRAI_PORT);
-            }
-            if let Some(ip) = v4
-                && let Some(v) = syn_fingerprint(
-                    u32::from_be_bytes(ip.dst()),
-                    t.dst_port(),
-                    t.seq(),
-                    Some(ip.id()),
-                )
-            {
-                return v;
-            }
-            Verdict::new(
-                Class::ScanTcp,
-                Evidence::Scan {
-                    port: t.dst_port(),
-                    service: tcp_service(t.dst_port()),
-                },
-            )
-        }
-        Layer::Udp(u) => {
-            // DNS responses (QR bit) from port 53 answer queries the sensor never sent.
-            if u.src_port() == 53 && d.payload.len() >= 12 && d.payload[2] & 0x80 != 0 {
-                return Verdict::new(
-                    Class::Backscatter,
-                    Evidence::Backscatter {
-                        kind: BackscatterKind::DnsResponse,
-                        victim: outer.src(),
-                        victim_port: Some(53),
-                    },
-                );
-            }
-            if v4.is_some_and(|ip| ip.id() == 54321) {
-                return Verdict::new(Class::Zmap, Evidence::Zmap { ip_id: 54321 });
-            }
-            Verdict::new(
-                Class::ScanUdp,
-                Evidence::Scan {
-                    port: u.dst_port(),
-                    service: udp_service(u.dst_port()),
-                },
-            )
-        }
+        Layer::Tcp(t) => tcp_verdict(outer.src(), v4, *t, d.payload, tags),
+        Layer::Udp(u) => udp_verdict(outer.src(), v4, *u, d.payload),
         Layer::Icmp(i) => {
             icmp_message(d, ctx, outer, tags, i.icmp_type(), i.code(), IcmpFamily::V4)
         }
@@ -805,6 +743,120 @@ fn classify_l4(
             },
         ),
     }
+}
+
+/// Outer IPv4 header tags: DF, and the first piece of a fragmented packet.
+#[inline]
+fn outer_v4_tags(ip: Ipv4, tags: &mut Tags) {
+    if ip.dont_fragment() {
+        tags.set(Tags::DF_OUTER);
+    }
+    if ip.more_fragments() && ip.frag_offset() == 0 {
+        tags.set(Tags::FIRST_FRAGMENT);
+    }
+}
+
+/// TCP: replies are backscatter (the victim is the sender), SYNs are probes with or without
+/// a tool's fingerprint, anything else is `other`.
+#[inline]
+fn tcp_verdict(src: IpAddr, v4: Option<Ipv4>, t: Tcp, payload: &[u8], tags: &mut Tags) -> Verdict {
+    let f = t.flags();
+    if let Some(kind) = tcp_reply_kind(f as u8) {
+        return Verdict::new(
+            Class::Backscatter,
+            Evidence::Backscatter {
+                kind,
+                victim: src,
+                victim_port: Some(t.src_port()),
+            },
+        );
+    }
+    if f & 0x02 == 0 {
+        return Verdict::new(
+            Class::Other,
+            Evidence::Other {
+                what: "TCP without SYN, SYN-ACK or RST",
+                proto: 6,
+            },
+        );
+    }
+    if !payload.is_empty() {
+        tags.set(Tags::SYN_PAYLOAD);
+    }
+    if is_mirai_port(t.dst_port()) {
+        tags.set(Tags::MIRAI_PORT);
+    }
+    if let Some(ip) = v4
+        && let Some(v) = syn_fingerprint(
+            u32::from_be_bytes(ip.dst()),
+            t.dst_port(),
+            t.seq(),
+            Some(ip.id()),
+        )
+    {
+        return v;
+    }
+    Verdict::new(
+        Class::ScanTcp,
+        Evidence::Scan {
+            port: t.dst_port(),
+            service: tcp_service(t.dst_port()),
+        },
+    )
+}
+
+/// UDP: DNS responses are backscatter, ZMap's ID marks its probes, the rest are probes of
+/// the service behind the port.
+#[inline]
+fn udp_verdict(src: IpAddr, v4: Option<Ipv4>, u: Udp, payload: &[u8]) -> Verdict {
+    // DNS responses (QR bit) from port 53 answer queries the sensor never sent.
+    if u.src_port() == 53 && payload.len() >= 12 && payload[2] & 0x80 != 0 {
+        return Verdict::new(
+            Class::Backscatter,
+            Evidence::Backscatter {
+                kind: BackscatterKind::DnsResponse,
+                victim: src,
+                victim_port: Some(53),
+            },
+        );
+    }
+    if v4.is_some_and(|ip| ip.id() == 54321) {
+        return Verdict::new(Class::Zmap, Evidence::Zmap { ip_id: 54321 });
+    }
+    Verdict::new(
+        Class::ScanUdp,
+        Evidence::Scan {
+            port: u.dst_port(),
+            service: udp_service(u.dst_port()),
+        },
+    )
+}
+
+/// Classifies a frame the fast path decoded ([`noisefloor_wire::quick`]): the same verdict
+/// [`classify`] gives its full dissection, by the same rule functions, without the walk over
+/// layers (none of these shapes needs the sensor's context: that is for ICMP errors).
+#[inline]
+pub fn classify_quick(q: &Quick) -> Verdict {
+    let ip = q.ip();
+    let mut tags = Tags::default();
+    outer_v4_tags(ip, &mut tags);
+    let src = IpAddr::from(ip.src());
+    let mut v = match *q {
+        Quick::Tcp { tcp, payload, .. } => tcp_verdict(src, Some(ip), tcp, payload, &mut tags),
+        Quick::Udp { udp, payload, .. } => udp_verdict(src, Some(ip), udp, payload),
+        Quick::GreUdp {
+            eth, inner, udp, ..
+        } => {
+            let class = if eth.is_some() {
+                Class::MiraiGreEth
+            } else {
+                Class::MiraiGreIp
+            };
+            gre_udp_verdict(ip, inner, udp, class, &mut tags)
+        }
+    };
+    v.tags.0 |= tags.0;
+    v
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

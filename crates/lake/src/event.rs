@@ -10,13 +10,14 @@ use arrow::array::{
 };
 use noisefloor_classify::{Evidence, Verdict};
 use noisefloor_enrich::Attribution;
-use noisefloor_wire::{Dissection, IpRef, Layer, Observation};
+use noisefloor_wire::quick::Quick;
+use noisefloor_wire::{Dissection, IpRef, Ipv4, Layer, Observation, Tcp};
 
 use crate::schema::file_schema;
 
 /// What a tunnelled packet carries inside (GRE and the packet within), beyond the outer
 /// fields an [`Observation`] holds.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Inner {
     pub gre_version: Option<u8>,
     pub gre_proto: Option<u16>,
@@ -51,27 +52,14 @@ pub fn packet_fields<'a>(ts_ns: i64, d: &Dissection<'a>) -> (Observation<'a>, In
     o.dst = Some(outer.dst());
     o.proto = Some(outer.protocol());
     match outer {
-        IpRef::V4(v) => {
-            o.ttl = Some(v.ttl());
-            o.ip_id = Some(v.id());
-            o.ip_len = Some(u32::from(v.total_len()));
-            o.dont_fragment = Some(v.dont_fragment());
-            o.frag_offset = Some(u32::from(v.frag_offset()) * 8);
-        }
+        IpRef::V4(v) => ipv4_fields(&mut o, v),
         IpRef::V6(v) => {
             o.ttl = Some(v.hop_limit());
             o.ip_len = Some(u32::from(v.payload_len()) + 40);
         }
     }
     match main.get(oi + 1) {
-        Some(Layer::Tcp(t)) => {
-            o.src_port = Some(t.src_port());
-            o.dst_port = Some(t.dst_port());
-            o.tcp_flags = Some(t.flags() as u8);
-            o.tcp_seq = Some(t.seq());
-            o.tcp_ack = Some(t.ack());
-            o.tcp_window = Some(t.window());
-        }
+        Some(Layer::Tcp(t)) => tcp_fields(&mut o, &t),
         Some(Layer::Udp(u)) => {
             o.src_port = Some(u.src_port());
             o.dst_port = Some(u.dst_port());
@@ -102,10 +90,7 @@ pub fn packet_fields<'a>(ts_ns: i64, d: &Dissection<'a>) -> (Observation<'a>, In
         inner.dst = Some(ip.dst());
         inner.proto = Some(ip.protocol());
         match ip {
-            IpRef::V4(v) => {
-                inner.ip_id = Some(v.id());
-                inner.ttl = Some(v.ttl());
-            }
+            IpRef::V4(v) => inner_ipv4_fields(&mut inner, v),
             IpRef::V6(v) => inner.ttl = Some(v.hop_limit()),
         }
         match main.get(ii + 1) {
@@ -122,6 +107,70 @@ pub fn packet_fields<'a>(ts_ns: i64, d: &Dissection<'a>) -> (Observation<'a>, In
         inner.payload_len = Some(d.payload.len() as u32);
     }
     (o, inner)
+}
+
+/// The same fields as [`packet_fields`] for a frame the fast path decoded
+/// ([`noisefloor_wire::quick`]); equal to what `packet_fields` gives its full dissection.
+pub fn quick_fields<'a>(ts_ns: i64, q: &Quick<'a>) -> (Observation<'a>, Inner) {
+    let mut o = Observation::new();
+    o.ts_ns = Some(ts_ns);
+    let mut inner = Inner::default();
+    let ip = q.ip();
+    o.src = Some(IpAddr::from(ip.src()));
+    o.dst = Some(IpAddr::from(ip.dst()));
+    o.proto = Some(ip.protocol());
+    ipv4_fields(&mut o, ip);
+    match *q {
+        Quick::Tcp { tcp, .. } => tcp_fields(&mut o, &tcp),
+        Quick::Udp { udp, .. } => {
+            o.src_port = Some(udp.src_port());
+            o.dst_port = Some(udp.dst_port());
+        }
+        Quick::GreUdp {
+            gre,
+            inner: ip,
+            udp,
+            payload,
+            ..
+        } => {
+            inner.gre_version = Some(gre.version());
+            inner.gre_proto = Some(gre.protocol());
+            inner.gre_key = gre.key();
+            inner.src = Some(IpAddr::from(ip.src()));
+            inner.dst = Some(IpAddr::from(ip.dst()));
+            inner.proto = Some(ip.protocol());
+            inner_ipv4_fields(&mut inner, ip);
+            inner.sport = Some(udp.src_port());
+            inner.dport = Some(udp.dst_port());
+            inner.payload_len = Some(payload.len() as u32);
+        }
+    }
+    (o, inner)
+}
+
+#[inline]
+fn ipv4_fields(o: &mut Observation, v: Ipv4) {
+    o.ttl = Some(v.ttl());
+    o.ip_id = Some(v.id());
+    o.ip_len = Some(u32::from(v.total_len()));
+    o.dont_fragment = Some(v.dont_fragment());
+    o.frag_offset = Some(u32::from(v.frag_offset()) * 8);
+}
+
+#[inline]
+fn tcp_fields(o: &mut Observation, t: &Tcp) {
+    o.src_port = Some(t.src_port());
+    o.dst_port = Some(t.dst_port());
+    o.tcp_flags = Some(t.flags() as u8);
+    o.tcp_seq = Some(t.seq());
+    o.tcp_ack = Some(t.ack());
+    o.tcp_window = Some(t.window());
+}
+
+#[inline]
+fn inner_ipv4_fields(inner: &mut Inner, v: Ipv4) {
+    inner.ip_id = Some(v.id());
+    inner.ttl = Some(v.ttl());
 }
 
 /// The protocol and port of a row's TSUBAME key (`port_key`): the port only where the key

@@ -13,15 +13,16 @@ use std::sync::Arc;
 use noisefloor_capture::logs::{self, LogOptions, LogStats};
 use noisefloor_capture::pipeline::{self, Progress};
 use noisefloor_capture::{Format, Input, open_input};
-use noisefloor_classify::{Context, classify, classify_observation};
+use noisefloor_classify::{Context, classify, classify_observation, classify_quick};
 use noisefloor_enrich::{Cache, Enricher};
+use noisefloor_wire::quick::quick;
 use noisefloor_wire::{Dissection, Options, dissect_into};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
 use crate::LakeError;
-use crate::event::{Inner, RowContext, packet_fields};
+use crate::event::{Inner, RowContext, packet_fields, quick_fields};
 use crate::event_writer::EventWriter;
 use crate::rollup::{RollupBuilder, rollup_schema};
 use crate::store::{Lake, ManifestEntry, Staging};
@@ -448,9 +449,15 @@ fn ingest_path(
                 let mut r = Ok(());
                 let mut d = Dissection::empty();
                 for rec in &batch.records {
-                    dissect_into(&mut d, &decode, rec.linktype, batch.data(rec));
-                    let v = classify(&d, &opts.ctx);
-                    let (o, inner) = packet_fields(rec.ts_ns, &d);
+                    let data = batch.data(rec);
+                    // Most packets take the fast path: the same verdict and fields.
+                    let (v, (o, inner)) = match quick(&decode, rec.linktype, data) {
+                        Some(q) => (classify_quick(&q), quick_fields(rec.ts_ns, &q)),
+                        None => {
+                            dissect_into(&mut d, &decode, rec.linktype, data);
+                            (classify(&d, &opts.ctx), packet_fields(rec.ts_ns, &d))
+                        }
+                    };
                     r = push_row(
                         w,
                         rec.ts_ns,

@@ -10,9 +10,10 @@
 //! where every packet has its own source: the aggregates' worst case).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use noisefloor_classify::{Context, classify};
+use noisefloor_classify::{Context, classify, classify_quick};
 use noisefloor_report::{Limits, Triage};
 use noisefloor_synth::{Rng, Sensor, bench_kind, frame};
+use noisefloor_wire::quick::quick;
 use noisefloor_wire::{Dissection, Options, dissect_into, linktype};
 use std::hint::black_box;
 
@@ -91,6 +92,23 @@ fn stages(c: &mut Criterion) {
             black_box(classes)
         })
     });
+    // The fast path explain takes for most packets, falling back to the two above.
+    g.bench_function("quick decode + classify (fallback: full)", |b| {
+        b.iter(|| {
+            let mut d = Dissection::empty();
+            let mut classes = 0;
+            for f in frames.iter() {
+                classes += match quick(&opts, linktype::ETHERNET, f) {
+                    Some(q) => classify_quick(&q).class.index(),
+                    None => {
+                        dissect_into(&mut d, &opts, linktype::ETHERNET, f);
+                        classify(&d, &ctx).class.index()
+                    }
+                };
+            }
+            black_box(classes)
+        })
+    });
     // One triage across all iterations, and new sources in each: its sketches and tables
     // reach the steady state of a long run (full ranking table, sketches instead of exact
     // sets) instead of holding the same frames' sources exactly forever. The rewrite is
@@ -107,6 +125,25 @@ fn stages(c: &mut Criterion) {
                 dissect_into(&mut d, &opts, linktype::ETHERNET, f);
                 let v = classify(&d, &ctx);
                 ts += 1_000;
+                t.add(ts, f.len() as u32, &d, &v);
+            }
+        })
+    });
+    // The same with the fast path, as `explain` runs.
+    let mut t = Triage::new(Limits::default());
+    g.bench_function("quick decode + classify + aggregate (as explain)", |b| {
+        b.iter(|| {
+            round = round.wrapping_add(0x9e37_79b9);
+            frames.new_sources(round.to_be_bytes());
+            let mut d = Dissection::empty();
+            for f in frames.iter() {
+                ts += 1_000;
+                if let Some(q) = quick(&opts, linktype::ETHERNET, f) {
+                    t.add_quick(ts, f.len() as u32, &q, &classify_quick(&q));
+                    continue;
+                }
+                dissect_into(&mut d, &opts, linktype::ETHERNET, f);
+                let v = classify(&d, &ctx);
                 t.add(ts, f.len() as u32, &d, &v);
             }
         })

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use noisefloor_classify::{Class, Evidence, MiraiVariant, Verdict};
-use noisefloor_wire::{Dissection, IpRef, Layer, Observation};
+use noisefloor_wire::quick::Quick;
+use noisefloor_wire::{Dissection, IpRef, Ipv4, Layer, Observation};
 
 use crate::distinct::Distinct;
 use crate::top::Top;
@@ -333,6 +334,23 @@ impl Flood {
     }
 }
 
+const DAY_NS: i64 = 86_400_000_000_000;
+
+/// A packet's outer source address.
+#[derive(Clone, Copy)]
+enum Source {
+    V4(u32),
+    V6(u128),
+}
+
+/// The headers a Mirai flood's details come from: the outer IPv4 header (TTL, target), the
+/// innermost IPv4 header (spoofed inner addresses) and the inner UDP destination port.
+struct FloodHeaders<'a> {
+    outer: Option<Ipv4<'a>>,
+    inner_ip: Option<Ipv4<'a>>,
+    inner_dport: Option<u16>,
+}
+
 fn range_index(a: [u8; 4]) -> Option<usize> {
     match a[0] {
         0 => Some(0),
@@ -354,6 +372,8 @@ pub struct Triage {
     /// Packets per UTC day (days since the epoch).
     pub per_day: BTreeMap<i64, u64>,
     day_cache: (i64, u64),
+    /// Where the cached day begins (ns since the epoch).
+    day_start_ns: i64,
     /// Distinct sources of all classes: their union, built by [`Triage::finish`] rather than
     /// kept per packet (every source is in exactly the class sets of its packets, and the
     /// sets share one hash, so the union is what a set of its own would have counted).
@@ -386,6 +406,7 @@ impl Triage {
             last_ns: i64::MIN,
             per_day: BTreeMap::new(),
             day_cache: (i64::MIN, 0),
+            day_start_ns: i64::MAX,
             sources: Distinct::new(limits.exact_distinct, limits.seed),
             tcp_ports: PortCounts::default(),
             udp_ports: PortCounts::default(),
@@ -405,33 +426,19 @@ impl Triage {
 
     /// Adds one packet: its time, length on the wire, decoding and verdict.
     pub fn add(&mut self, ts_ns: i64, len: u32, d: &Dissection, v: &Verdict) {
-        self.packets += 1;
-        self.bytes += len as u64;
-        self.count_time(ts_ns, 1);
-        let c = &mut self.classes[v.class.index()];
-        c.count(v, Some(ts_ns), 1, len as u64);
         let main = d.main_layers();
         let Some((oi, outer)) = d
             .outer_ip_index()
             .and_then(|i| Some((i, IpRef::from_layer(&main.get(i)?)?)))
         else {
+            self.count_packet(ts_ns, len, v);
             self.non_ip += 1;
             return;
         };
-        let src = outer.src();
-        match src {
-            IpAddr::V4(a) => {
-                let a = u32::from(a);
-                let h = c.sources.hash_v4(a);
-                c.sources.add_v4_hashed(a, h);
-                self.top
-                    .add_v4_hashed(a, h, ts_ns, len as u64, 1 << v.class.index());
-            }
-            IpAddr::V6(a) => {
-                c.sources.add_v6(u128::from(a));
-                self.top.add(src, ts_ns, len as u64, 1 << v.class.index());
-            }
-        }
+        let src = match outer.src() {
+            IpAddr::V4(a) => Source::V4(u32::from(a)),
+            IpAddr::V6(a) => Source::V6(u128::from(a)),
+        };
         // TSUBAME's key: the outer protocol, and for TCP/UDP the destination port.
         let proto = outer.protocol();
         let port = if matches!(proto, 6 | 17 | 132) {
@@ -444,6 +451,83 @@ impl Triage {
         } else {
             0
         };
+        self.add_ip(ts_ns, len, v, src, proto, port, || {
+            // The innermost IP header and what follows it, found by protocol tags alone:
+            // views are rebuilt only for the layers read.
+            let ii = d.inner_ip_index();
+            FloodHeaders {
+                outer: match outer {
+                    IpRef::V4(o) => Some(o),
+                    IpRef::V6(_) => None,
+                },
+                inner_ip: ii.and_then(|ii| match main.get(ii) {
+                    Some(Layer::Ipv4(ip)) => Some(ip),
+                    _ => None,
+                }),
+                inner_dport: ii.and_then(|ii| match main.get(ii + 1) {
+                    Some(Layer::Udp(u)) => Some(u.dst_port()),
+                    _ => None,
+                }),
+            }
+        });
+    }
+
+    /// Adds one packet the fast path decoded ([`noisefloor_wire::quick`]): the same counts
+    /// [`Triage::add`] makes from the packet's full dissection.
+    pub fn add_quick(&mut self, ts_ns: i64, len: u32, q: &Quick, v: &Verdict) {
+        let ip = q.ip();
+        let src = Source::V4(u32::from_be_bytes(ip.src()));
+        self.add_ip(ts_ns, len, v, src, ip.protocol(), q.dst_port(), || {
+            let (inner_ip, inner_dport) = match q {
+                Quick::GreUdp { inner, udp, .. } => (Some(*inner), Some(udp.dst_port())),
+                _ => (None, None),
+            };
+            FloodHeaders {
+                outer: Some(ip),
+                inner_ip,
+                inner_dport,
+            }
+        });
+    }
+
+    /// Packet, byte, time and class counts every packet makes, with or without IP.
+    #[inline(always)]
+    fn count_packet(&mut self, ts_ns: i64, len: u32, v: &Verdict) {
+        self.packets += 1;
+        self.bytes += len as u64;
+        self.count_time(ts_ns, 1);
+        self.classes[v.class.index()].count(v, Some(ts_ns), 1, len as u64);
+    }
+
+    /// The counts of a packet with an outer IP header from `src`; `port` is the TCP/UDP/SCTP
+    /// destination port (0 for other protocols), `flood` reads a Mirai flood's headers.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn add_ip<'a>(
+        &mut self,
+        ts_ns: i64,
+        len: u32,
+        v: &Verdict,
+        src: Source,
+        proto: u8,
+        port: u16,
+        flood: impl FnOnce() -> FloodHeaders<'a>,
+    ) {
+        self.count_packet(ts_ns, len, v);
+        let c = &mut self.classes[v.class.index()];
+        match src {
+            Source::V4(a) => {
+                let h = c.sources.hash_v4(a);
+                c.sources.add_v4_hashed(a, h);
+                self.top
+                    .add_v4_hashed(a, h, ts_ns, len as u64, 1 << v.class.index());
+            }
+            Source::V6(a) => {
+                c.sources.add_v6(a);
+                let src = IpAddr::from(std::net::Ipv6Addr::from(a));
+                self.top.add(src, ts_ns, len as u64, 1 << v.class.index());
+            }
+        }
         match proto {
             6 => self.tcp_ports.add(port, 1),
             17 => self.udp_ports.add(port, 1),
@@ -452,7 +536,7 @@ impl Triage {
         }
         c.count_evidence(v, ts_ns, len as u64, 1);
         if let Evidence::MiraiGre { payload_len, .. } = v.evidence {
-            self.add_flood(d, outer, payload_len, ts_ns, len);
+            self.add_flood(flood(), payload_len, ts_ns, len);
         }
     }
 
@@ -494,19 +578,22 @@ impl Triage {
     fn count_time(&mut self, ts_ns: i64, n: u64) {
         self.first_ns = self.first_ns.min(ts_ns);
         self.last_ns = self.last_ns.max(ts_ns);
-        let day = ts_ns.div_euclid(86_400_000_000_000);
-        if day == self.day_cache.0 {
+        // Packets come in time order mostly: compare with the current day's bounds instead
+        // of dividing every timestamp.
+        if (self.day_start_ns..self.day_start_ns.saturating_add(DAY_NS)).contains(&ts_ns) {
             self.day_cache.1 += n;
         } else {
             self.flush_day();
+            let day = ts_ns.div_euclid(DAY_NS);
             self.day_cache = (day, n);
+            self.day_start_ns = day.saturating_mul(DAY_NS);
         }
     }
 
-    fn add_flood(&mut self, d: &Dissection, outer: IpRef, payload_len: u16, ts_ns: i64, len: u32) {
+    fn add_flood(&mut self, h: FloodHeaders, payload_len: u16, ts_ns: i64, len: u32) {
         let f = &mut self.flood;
         f.packets += 1;
-        if let IpRef::V4(o) = outer {
+        if let Some(o) = h.outer {
             f.outer_ttl[o.ttl() as usize] += 1;
             let t = u32::from_be_bytes(o.dst());
             // One hash for both the target count and the target ranking.
@@ -517,13 +604,7 @@ impl Triage {
             f.targets.add_v4_hashed(t, h, ts_ns, len as u64, 1);
         }
         f.payload_sizes.add(payload_len, 1);
-        // The innermost IP header and what follows it, found by protocol tags alone: views
-        // are rebuilt only for the two layers read.
-        let Some(ii) = d.inner_ip_index() else {
-            return;
-        };
-        let main = d.main_layers();
-        if let Some(Layer::Ipv4(inner)) = main.get(ii) {
+        if let Some(inner) = h.inner_ip {
             let (src, dst) = (inner.src(), inner.dst());
             f.inner_src.add_v4(u32::from_be_bytes(src));
             f.inner_dst.add_v4(u32::from_be_bytes(dst));
@@ -534,8 +615,8 @@ impl Triage {
                 f.inner_dst_ranges[i] += 1;
             }
         }
-        if let Some(Layer::Udp(u)) = main.get(ii + 1) {
-            let p = u.dst_port() as usize;
+        if let Some(p) = h.inner_dport {
+            let p = p as usize;
             f.inner_dports[p / 64] |= 1 << (p % 64);
         }
     }

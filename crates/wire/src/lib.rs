@@ -19,6 +19,7 @@ pub mod link;
 pub mod linktype;
 pub mod observation;
 pub mod prefix;
+pub mod quick;
 pub mod render;
 pub mod transport;
 
