@@ -85,7 +85,8 @@ impl ClassStats {
             tag_sets: [(0, 0); TAG_SLOTS],
             reasons: Tally::default(),
             ports: PortCounts::default(),
-            victims: Top::new(l.top_sources / 4),
+            // The run's seed, like every other table: reproducible for a given seed.
+            victims: Top::with_seed(l.top_sources / 4, l.seed),
         }
     }
     /// Counts `n` packets of one verdict (time unknown for some log records).
