@@ -1,9 +1,11 @@
-//! Decoding on every core: the calling thread reads and cuts buffers into batches, worker
-//! threads each fold batches into their own state, and buffers come back for reuse. Nothing
-//! is copied per packet and a fixed pool of buffers is in flight, so memory stays bounded
-//! whatever the input size.
+//! Decoding on every core: worker threads take turns reading and cutting the next buffer
+//! into a batch (under one lock), then each folds its batch into its own state while the
+//! other reads. Nothing is copied per packet and each worker holds one buffer, so memory
+//! stays bounded whatever the input size. The worker that reads a buffer decodes it, so its
+//! bytes are still in that core's cache; a separate reader thread was a third thread on two
+//! cores, and both cores idled whenever it was descheduled with the queue empty.
 
-use std::sync::{Mutex, mpsc};
+use std::sync::Mutex;
 
 use crate::logs::LogStats;
 use crate::{Batch, Input, open_input};
@@ -34,105 +36,107 @@ pub fn fold_parallel<S: Send>(
     files: &[String],
     init: impl Fn() -> S + Sync,
     fold: impl Fn(&mut S, &Batch) + Sync,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> (Vec<S>, ReadReport) {
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .max(1);
-    let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(workers * 2);
-    let full_rx = Mutex::new(full_rx);
-    let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
-    let mut report = ReadReport::default();
-    let mut states = Vec::with_capacity(workers);
-    std::thread::scope(|scope| {
+    let feed = Mutex::new(Feed {
+        files: files.iter(),
+        current: None,
+        report: ReadReport::default(),
+        progress,
+    });
+    let states = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
-                let (full_rx, empty_tx, init, fold) = (&full_rx, empty_tx.clone(), &init, &fold);
+                let (feed, init, fold) = (&feed, &init, &fold);
                 scope.spawn(move || {
                     let mut state = init();
-                    loop {
-                        let next = match full_rx.lock() {
-                            Ok(rx) => rx.recv(),
-                            Err(_) => break,
-                        };
-                        let Ok(batch) = next else { break };
+                    let mut batch = Batch::default();
+                    // A poisoned lock means another worker panicked: stop reading.
+                    while feed.lock().is_ok_and(|mut f| f.next(&mut batch)) {
                         fold(&mut state, &batch);
-                        let _ = empty_tx.send(batch);
                     }
                     state
                 })
             })
             .collect();
-        drop(empty_tx);
-        let pool = workers * 2 + 2;
-        let mut allocated = 0;
-        'files: for path in files {
-            let mut input = match open_input(path) {
-                Ok(r) => r,
-                Err(e) => {
-                    report.errors.push(e.to_string());
-                    continue;
+        let states: Vec<S> = handles.into_iter().filter_map(|h| h.join().ok()).collect();
+        states
+    });
+    let report = match feed.into_inner() {
+        Ok(f) => f.report,
+        Err(poisoned) => poisoned.into_inner().report,
+    };
+    (states, report)
+}
+
+/// The inputs, read in order by whichever worker asks next.
+struct Feed<'f, 'p> {
+    files: std::slice::Iter<'f, String>,
+    current: Option<(&'f str, Input)>,
+    report: ReadReport,
+    progress: &'p mut (dyn FnMut(Progress) + Send),
+}
+
+impl Feed<'_, '_> {
+    /// Fills `batch` with the next records or log lines; false once every input is read.
+    /// Errors go to the report (each names its file and byte offset) and end that file only.
+    fn next(&mut self, batch: &mut Batch) -> bool {
+        loop {
+            let Some((path, input)) = &mut self.current else {
+                let Some(path) = self.files.next() else {
+                    return false;
+                };
+                match open_input(path) {
+                    Ok(input) => {
+                        self.report.files += 1;
+                        (self.progress)(Progress::FileStart { path });
+                        self.current = Some((path, input));
+                    }
+                    Err(e) => self.report.errors.push(e.to_string()),
+                }
+                continue;
+            };
+            let path = *path;
+            let r = match input {
+                Input::Capture(reader) => {
+                    let r = reader.read_batch(batch, BATCH_PACKETS);
+                    if let Some(last) = batch.records.last() {
+                        (self.progress)(Progress::Position {
+                            path,
+                            offset: last.offset,
+                        });
+                    }
+                    r
+                }
+                Input::Log(reader) => {
+                    let r = reader.read_chunk(batch);
+                    (self.progress)(Progress::Position {
+                        path,
+                        offset: reader.position(),
+                    });
+                    r
                 }
             };
-            report.files += 1;
-            progress(Progress::FileStart { path });
-            loop {
-                // A fixed pool of buffers: wait for a worker to return one rather than allocate.
-                let mut batch = match empty_rx.try_recv() {
-                    Ok(b) => b,
-                    Err(_) if allocated < pool => {
-                        allocated += 1;
-                        Batch::default()
-                    }
-                    Err(_) => match empty_rx.recv() {
-                        Ok(b) => b,
-                        Err(_) => break 'files,
-                    },
-                };
-                let r = match &mut input {
-                    Input::Capture(reader) => {
-                        let r = reader.read_batch(&mut batch, BATCH_PACKETS);
-                        if let Some(last) = batch.records.last() {
-                            progress(Progress::Position {
-                                path,
-                                offset: last.offset,
-                            });
-                        }
-                        r
-                    }
-                    Input::Log(reader) => {
-                        let r = reader.read_chunk(&mut batch);
-                        progress(Progress::Position {
-                            path,
-                            offset: reader.position(),
-                        });
-                        r
-                    }
-                };
-                let has_work = !batch.records.is_empty() || batch.lines.is_some();
-                if has_work && full_tx.send(batch).is_err() {
-                    break 'files;
+            let file_done = match r {
+                Ok(more) => !more,
+                Err(e) => {
+                    self.report.errors.push(e.to_string());
+                    true
                 }
-                match r {
-                    Ok(true) => {}
-                    Ok(false) => break,
-                    Err(e) => {
-                        report.errors.push(e.to_string());
-                        break;
-                    }
+            };
+            if file_done {
+                if let Input::Log(reader) = input {
+                    self.report.logs.merge(&reader.stats);
                 }
+                (self.progress)(Progress::FileEnd { path });
+                self.current = None;
             }
-            if let Input::Log(reader) = &input {
-                report.logs.merge(&reader.stats);
-            }
-            progress(Progress::FileEnd { path });
-        }
-        drop(full_tx);
-        for h in handles {
-            if let Ok(s) = h.join() {
-                states.push(s);
+            if !batch.records.is_empty() || batch.lines.is_some() {
+                return true;
             }
         }
-    });
-    (states, report)
+    }
 }

@@ -337,7 +337,7 @@ pub fn ingest_one(
     input: &str,
     opts: &IngestOptions,
     enricher: &Enricher,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Outcome, LakeError> {
     // stdin cannot be hashed before it is read, so it is spooled into the lake first.
     let spool;
@@ -368,7 +368,7 @@ fn ingest_path(
     path: &str,
     opts: &IngestOptions,
     enricher: &Enricher,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Outcome, LakeError> {
     let (hash, size) = match hash_file(Path::new(path)) {
         Ok(h) => h,

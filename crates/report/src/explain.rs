@@ -280,8 +280,13 @@ fn tag_share(t: &Triage, c: Class, tag: Tags) -> f64 {
 
 fn top_ports(t: &Triage, c: Class, n: usize) -> Vec<(u16, u64)> {
     let mut v: Vec<(u16, u64)> = t.class(c).ports.iter().collect();
-    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    v.truncate(n);
+    let order = |a: &(u16, u64), b: &(u16, u64)| b.1.cmp(&a.1).then(a.0.cmp(&b.0));
+    // Up to 65,536 ports for the few shown: select them, then sort only those.
+    if n < v.len() {
+        v.select_nth_unstable_by(n, order);
+        v.truncate(n);
+    }
+    v.sort_unstable_by(order);
     v
 }
 
