@@ -481,6 +481,15 @@ fn burst(source: &str) {
     };
     let lake = lab.dir.join("lake");
     let sensor = lab.start_sensor(&lake, &args, &["--rotate", "2s", "--buffer-mb", "4"]);
+    // NFLOG drops are known only from the sequence number of the next packet delivered, so
+    // the burst must outlast the stall: paced, it lasts 1M / 150k = 6.7 s, well past the
+    // stall's end at 3.5 s, on any machine (unpaced, a fast one sent everything during the
+    // stall and the trailing drops were never revealed). AF_PACKET counts drops itself.
+    let pace: &[&str] = if source == "nflog" {
+        &["--rate", "150000"]
+    } else {
+        &[]
+    };
     let sender = Command::new("ip")
         .args(["netns", "exec", &lab.client])
         .arg(synth())
@@ -491,6 +500,7 @@ fn burst(source: &str) {
             &lab.client_addr,
         ])
         .args(["--send-mix", "numbered", "--count", &count.to_string()])
+        .args(pace)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
