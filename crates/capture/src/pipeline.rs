@@ -47,7 +47,7 @@ pub fn fold_parallel<S: Send>(
         report: ReadReport::default(),
         progress,
     });
-    let states = std::thread::scope(|scope| {
+    let states: Vec<S> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 let (feed, init, fold) = (&feed, &init, &fold);
@@ -62,8 +62,7 @@ pub fn fold_parallel<S: Send>(
                 })
             })
             .collect();
-        let states: Vec<S> = handles.into_iter().filter_map(|h| h.join().ok()).collect();
-        states
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
     });
     let report = match feed.into_inner() {
         Ok(f) => f.report,

@@ -82,8 +82,12 @@ impl<K: Copy + Default + Eq> Table<K> {
     }
 
     /// Counts `s` for `k` in bucket `i`; returns the count a replacement removed (0 if none).
+    /// Nothing to count leaves the table as it is (a way with a count of 0 is free).
     #[inline(always)]
     fn add_at(&mut self, i: usize, k: K, s: Seen) -> u64 {
+        if s.packets == 0 {
+            return 0;
+        }
         let b = &mut self.buckets[i];
         // One pass over the ways finds a hit and the lightest way at once (a free way is
         // the lightest, at 0): with spoofed sources nearly every packet misses.
@@ -214,9 +218,6 @@ impl Top {
 
     #[inline]
     fn add_v4_at(&mut self, i: usize, a: u32, s: Seen) {
-        if s.packets == 0 {
-            return;
-        }
         let removed = self.v4.add_at(i, a, s);
         self.undercount_at_most = self.undercount_at_most.max(removed);
     }
@@ -229,9 +230,6 @@ impl Top {
                 self.add_v4_at(i, a, s);
             }
             IpAddr::V6(v) => {
-                if s.packets == 0 {
-                    return;
-                }
                 let k = u128::from(v);
                 let i = self.hasher.hash_one(k) as usize & self.mask;
                 let buckets = self.mask + 1;
