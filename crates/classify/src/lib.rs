@@ -449,23 +449,50 @@ pub fn is_bogon_v4(a: [u8; 4]) -> bool {
 /// A protocol/port key in TSUBAME's notation: `GRE`, `23/TCP`, `123/UDP`, `ICMP`. The port
 /// counts for TCP, UDP and SCTP only; `None` is a frame without IP.
 pub fn port_key(proto: Option<u8>, dport: Option<u16>, out: &mut String) {
-    use std::fmt::Write;
-    let _ = match (proto, dport) {
-        (Some(6), Some(p)) => write!(out, "{p}/TCP"),
-        (Some(17), Some(p)) => write!(out, "{p}/UDP"),
-        (Some(132), Some(p)) => write!(out, "{p}/SCTP"),
+    // Written without `fmt`: the lake formats a key per new dictionary entry and per
+    // rollup group (about as many as there are ports seen), where `write!` cost ~800
+    // instructions a key.
+    let text = match (proto, dport) {
+        (Some(6), Some(p)) => return push_port_key(out, p, "/TCP"),
+        (Some(17), Some(p)) => return push_port_key(out, p, "/UDP"),
+        (Some(132), Some(p)) => return push_port_key(out, p, "/SCTP"),
         // Port unknown (a log line without one, a truncated header).
-        (Some(6), None) => write!(out, "TCP"),
-        (Some(17), None) => write!(out, "UDP"),
-        (Some(1), _) => write!(out, "ICMP"),
-        (Some(58), _) => write!(out, "ICMPv6"),
-        (Some(47), _) => write!(out, "GRE"),
-        (Some(4), _) => write!(out, "IPIP"),
-        (Some(41), _) => write!(out, "IPv6-in-IPv4"),
-        (Some(50), _) => write!(out, "ESP"),
-        (Some(p), _) => write!(out, "proto {p}"),
-        (None, _) => write!(out, "non-IP"),
+        (Some(6), None) => "TCP",
+        (Some(17), None) => "UDP",
+        (Some(1), _) => "ICMP",
+        (Some(58), _) => "ICMPv6",
+        (Some(47), _) => "GRE",
+        (Some(4), _) => "IPIP",
+        (Some(41), _) => "IPv6-in-IPv4",
+        (Some(50), _) => "ESP",
+        (Some(p), _) => {
+            out.push_str("proto ");
+            return push_decimal(out, p.into());
+        }
+        (None, _) => "non-IP",
     };
+    out.push_str(text);
+}
+
+fn push_port_key(out: &mut String, port: u16, suffix: &str) {
+    push_decimal(out, port);
+    out.push_str(suffix);
+}
+
+fn push_decimal(out: &mut String, v: u16) {
+    let mut digits = [0u8; 5];
+    let mut at = digits.len();
+    let mut v = v;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    // ASCII digits only.
+    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
 }
 
 /// The service usually behind a UDP port probed by scanners.
@@ -1125,6 +1152,41 @@ impl Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hand-written formatting gives `format!`'s text for every protocol and port.
+    #[test]
+    fn port_keys_read_as_formatted() {
+        let expected = |proto: u8, port: Option<u16>| match (proto, port) {
+            (6, Some(p)) => format!("{p}/TCP"),
+            (17, Some(p)) => format!("{p}/UDP"),
+            (132, Some(p)) => format!("{p}/SCTP"),
+            (6, None) => "TCP".into(),
+            (17, None) => "UDP".into(),
+            (1, _) => "ICMP".into(),
+            (58, _) => "ICMPv6".into(),
+            (47, _) => "GRE".into(),
+            (4, _) => "IPIP".into(),
+            (41, _) => "IPv6-in-IPv4".into(),
+            (50, _) => "ESP".into(),
+            (p, _) => format!("proto {p}"),
+        };
+        let mut out = String::new();
+        for proto in 0..=255u8 {
+            let ports: Box<dyn Iterator<Item = u16>> = if matches!(proto, 6 | 17 | 132) {
+                Box::new(0..=u16::MAX)
+            } else {
+                Box::new([0, 9, 10, 65535].into_iter())
+            };
+            for port in ports.map(Some).chain([None]) {
+                out.clear();
+                port_key(Some(proto), port, &mut out);
+                assert_eq!(out, expected(proto, port), "{proto} {port:?}");
+            }
+        }
+        out.clear();
+        port_key(None, Some(80), &mut out);
+        assert_eq!(out, "non-IP");
+    }
 
     #[test]
     fn seed_000_relation_is_little_endian() {

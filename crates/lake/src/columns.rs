@@ -12,8 +12,9 @@
 //!
 //! Encodings are the Parquet format's own: data pages v1 with RLE definition levels, a
 //! PLAIN dictionary page and RLE_DICTIONARY indices while the chunk's dictionary stays under
-//! [`DICT_BYTES`] (then PLAIN for the rest of the chunk, as parquet-mr and arrow-rs do),
-//! DELTA_BINARY_PACKED for `ts`. Spark, Trino and DuckDB read all of them.
+//! [`DICT_BYTES`]; past it, integers are PLAIN and text DELTA_LENGTH_BYTE_ARRAY (lengths
+//! delta-packed, then the bytes: parquet-mr's v2 writer falls back the same way) for the
+//! rest of the chunk; DELTA_BINARY_PACKED for `ts`. Spark, Trino and DuckDB read all of them.
 
 use std::cmp::Ordering;
 use std::io::Write;
@@ -47,13 +48,34 @@ pub struct Zstd {
     cx: zstd::bulk::Compressor<'static>,
 }
 
+/// zstd's match finder at level 1 skips ahead this fast through data without matches
+/// (its "acceleration", the same knob as negative levels).
+const LEVEL1_ACCELERATION: u32 = 1024;
+
 impl Zstd {
+    /// Level 1 is tuned for these pages: they are bit-packed indices, delta-packed numbers
+    /// and address text, where zstd's gain is in Huffman-coding the literals and
+    /// searching for matches finds little. With text written as DELTA_LENGTH_BYTE_ARRAY
+    /// that is a third of the zstd instructions and 2 % fewer bytes on the bench capture
+    /// (BENCHMARKS.md). Levels 2–22 are zstd's own.
     pub fn new(level: i32) -> Result<Self> {
+        use zstd::zstd_safe::{CParameter, ParamSwitch, Strategy};
         let level = ZstdLevel::try_new(level)
             .unwrap_or_default()
             .compression_level();
-        let cx = zstd::bulk::Compressor::new(level)
-            .map_err(|e| ParquetError::General(format!("zstd: {e}")))?;
+        let err = |e| ParquetError::General(format!("zstd: {e}"));
+        let mut cx = zstd::bulk::Compressor::new(level).map_err(err)?;
+        if level == 1 {
+            for p in [
+                CParameter::Strategy(Strategy::ZSTD_fast),
+                CParameter::TargetLength(LEVEL1_ACCELERATION),
+                // Acceleration alone would also turn Huffman coding off, as negative
+                // levels do; on text that costs a third more bytes.
+                CParameter::LiteralCompressionMode(ParamSwitch::Enable),
+            ] {
+                cx.set_parameter(p).map_err(err)?;
+            }
+        }
         Ok(Zstd { level, cx })
     }
     fn compression(&self) -> Compression {
@@ -225,8 +247,7 @@ struct Chunk {
     pages: Vec<CompressedPage>,
     rows: u64,
     nulls: u64,
-    /// Whether any page fell back to PLAIN / used the dictionary.
-    plain_pages: bool,
+    /// Whether any page used the dictionary.
     dict_pages: bool,
 }
 
@@ -260,10 +281,7 @@ impl Chunk {
         };
         self.pages.push(CompressedPage::new(page, scratch.len()));
         self.rows += rows as u64;
-        match encoding {
-            Encoding::RLE_DICTIONARY => self.dict_pages = true,
-            _ => self.plain_pages = true,
-        }
+        self.dict_pages |= encoding == Encoding::RLE_DICTIONARY;
         Ok(())
     }
 
@@ -295,15 +313,10 @@ impl Chunk {
                 encodings.push(Encoding::PLAIN);
                 encodings.push(Encoding::RLE_DICTIONARY);
             }
-            if self.plain_pages && !encodings.contains(&Encoding::PLAIN) {
-                encodings.push(Encoding::PLAIN);
-            }
             let mut data_offset = None;
             for page in self.pages.drain(..) {
-                if page.encoding() == Encoding::DELTA_BINARY_PACKED
-                    && !encodings.contains(&Encoding::DELTA_BINARY_PACKED)
-                {
-                    encodings.push(Encoding::DELTA_BINARY_PACKED);
+                if !encodings.contains(&page.encoding()) {
+                    encodings.push(page.encoding());
                 }
                 let spec = pw.write_page(page)?;
                 data_offset.get_or_insert(spec.offset as i64);
@@ -587,8 +600,10 @@ pub struct StrCol {
     valid: Vec<bool>,
     use_dict: bool,
     indices: Vec<u32>,
-    plain: Vec<u8>,
-    plain_values: usize,
+    /// Values past the dictionary: their lengths and their bytes, one after the other
+    /// (DELTA_LENGTH_BYTE_ARRAY: zstd then sees only the text, which needs no match search).
+    plain_lens: Vec<i64>,
+    plain_text: Vec<u8>,
     /// The dictionary page as it will be written: PLAIN (length-prefixed) entries.
     dict_page: Vec<u8>,
     /// Where each entry's text is in `dict_page`.
@@ -613,8 +628,8 @@ impl StrCol {
             valid: Vec::new(),
             use_dict: true,
             indices: Vec::new(),
-            plain: Vec::new(),
-            plain_values: 0,
+            plain_lens: Vec::new(),
+            plain_text: Vec::new(),
             dict_page: Vec::new(),
             entries: Vec::new(),
             by_key: HashMap::with_hasher(Seeded::default()),
@@ -666,28 +681,25 @@ impl StrCol {
         Some(i)
     }
 
-    /// From here to the end of the chunk values are PLAIN; this page's indices become text.
+    /// From here to the end of the chunk values are written whole, not as dictionary
+    /// indices; this page's indices become text.
     fn fall_back_to_plain(&mut self) {
         self.use_dict = false;
-        let indices = std::mem::take(&mut self.indices);
-        for &i in &indices {
+        for &i in &self.indices {
             let (start, len) = self.entries[i as usize];
             let (start, len) = (start as usize, len as usize);
-            self.plain.extend_from_slice(&(len as u32).to_le_bytes());
-            self.plain
+            self.plain_lens.push(len as i64);
+            self.plain_text
                 .extend_from_slice(&self.dict_page[start..start + len]);
         }
-        self.plain_values += indices.len();
-        self.indices = indices;
         self.indices.clear();
     }
 
-    /// Appends the text in `self.text` as a PLAIN value (statistics are the caller's).
+    /// Appends the text in `self.text` as a value outside the dictionary (statistics are
+    /// the caller's).
     fn push_plain_text(&mut self) {
-        self.plain
-            .extend_from_slice(&(self.text.len() as u32).to_le_bytes());
-        self.plain.extend_from_slice(&self.text);
-        self.plain_values += 1;
+        self.plain_lens.push(self.text.len() as i64);
+        self.plain_text.extend_from_slice(&self.text);
     }
 
     /// Looks `self.text` up by its bytes, inserting it when new; pushes the value.
@@ -833,7 +845,7 @@ impl StrCol {
 
 impl Column for StrCol {
     fn flush_page(&mut self, z: &mut Zstd, scratch: &mut Vec<u8>) -> Result<()> {
-        let present = self.indices.len() + self.plain_values;
+        let present = self.indices.len() + self.plain_lens.len();
         let rows = if self.nullable {
             self.valid.len()
         } else {
@@ -844,10 +856,13 @@ impl Column for StrCol {
         }
         self.chunk.nulls += (rows - present) as u64;
         self.out.clear();
-        // PLAIN once the column fell back (`fall_back_to_plain` converted the page), and
-        // for a page of nulls only; dictionary indices otherwise.
-        let encoding = if self.indices.is_empty() {
-            self.out.extend_from_slice(&self.plain);
+        // Lengths and bytes once the column fell back (`fall_back_to_plain` converted the
+        // page), PLAIN (no values) for a page of nulls only, dictionary indices otherwise.
+        let encoding = if !self.plain_lens.is_empty() {
+            delta_binary_packed(&self.plain_lens, &mut self.out);
+            self.out.extend_from_slice(&self.plain_text);
+            Encoding::DELTA_LENGTH_BYTE_ARRAY
+        } else if self.indices.is_empty() {
             Encoding::PLAIN
         } else {
             let width = bit_width(self.entries.len().saturating_sub(1) as u64);
@@ -860,8 +875,8 @@ impl Column for StrCol {
             .data_page(z, rows, defs, encoding, &self.out, scratch)?;
         self.valid.clear();
         self.indices.clear();
-        self.plain.clear();
-        self.plain_values = 0;
+        self.plain_lens.clear();
+        self.plain_text.clear();
         Ok(())
     }
 

@@ -156,19 +156,32 @@ impl RollupBuilder {
             })
             .collect();
         // Sorted by position: the groups are large (their source sets), and moving them
-        // about in the sort cost more than the comparisons.
-        let mut order: Vec<usize> = (0..groups.len()).collect();
-        order.sort_by(|&a, &b| {
-            let ((a, ta), (b, tb)) = (&groups[a], &groups[b]);
-            let (ka, kb) = (&ta.key, &tb.key);
-            (a, ka.class, ka.who.asn, &ka.who.country, &ka.who.city).cmp(&(
-                b,
-                kb.class,
-                kb.who.asn,
-                &kb.who.country,
-                &kb.who.city,
-            ))
-        });
+        // about in the sort cost more than the comparisons. The port key's first 16 bytes
+        // as one integer order it as its text does (keys are short ASCII; the text itself
+        // breaks ties), so most comparisons are one integer's.
+        fn sort_key(
+            (key, t): &(String, GroupTotals),
+        ) -> (u128, &str, &str, Option<u32>, Option<&str>, Option<&str>) {
+            let mut head = [0u8; 16];
+            let n = key.len().min(16);
+            head[..n].copy_from_slice(&key.as_bytes()[..n]);
+            let k = &t.key;
+            (
+                u128::from_be_bytes(head),
+                key.as_str(),
+                k.class,
+                k.who.asn,
+                k.who.country.as_deref(),
+                k.who.city.as_deref(),
+            )
+        }
+        let mut order: Vec<_> = groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (sort_key(g), i))
+            .collect();
+        order.sort_unstable();
+        let order: Vec<usize> = order.into_iter().map(|(_, i)| i).collect();
         let mut port_key = StringBuilder::new();
         let mut class = StringBuilder::new();
         let mut asn = Int64Builder::new();
