@@ -450,8 +450,8 @@ pub fn is_bogon_v4(a: [u8; 4]) -> bool {
 /// counts for TCP, UDP and SCTP only; `None` is a frame without IP.
 pub fn port_key(proto: Option<u8>, dport: Option<u16>, out: &mut String) {
     // Written without `fmt`: the lake formats a key per new dictionary entry and per
-    // rollup group (about as many as there are ports seen), where `write!` cost ~800
-    // instructions a key.
+    // rollup group. Measured gain is small (callgrind, 1 M-row ingest: 134 M → 121 M
+    // instructions in here); most of what is left is the callers' fresh `String`s growing.
     let text = match (proto, dport) {
         (Some(6), Some(p)) => return push_port_key(out, p, "/TCP"),
         (Some(17), Some(p)) => return push_port_key(out, p, "/UDP"),

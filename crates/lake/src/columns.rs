@@ -56,7 +56,7 @@ impl Zstd {
     /// Level 1 is tuned for these pages: they are bit-packed indices, delta-packed numbers
     /// and address text, where zstd's gain is in Huffman-coding the literals and
     /// searching for matches finds little. With text written as DELTA_LENGTH_BYTE_ARRAY
-    /// that is a third of the zstd instructions and 2 % fewer bytes on the bench capture
+    /// that is 43 % of the zstd instructions and 2–3 % fewer bytes on the bench capture
     /// (BENCHMARKS.md). Levels 2–22 are zstd's own.
     pub fn new(level: i32) -> Result<Self> {
         use zstd::zstd_safe::{CParameter, ParamSwitch, Strategy};
