@@ -610,6 +610,8 @@ pub struct StrCol {
     entries: Vec<(u32, u32)>,
     by_key: HashMap<u64, u32, Seeded>,
     by_ptr: HashMap<(usize, usize), u32, Seeded>,
+    /// The last string found by its address, and its entry.
+    last_ptr: Option<((usize, usize), u32)>,
     by_text: HashMap<Box<[u8]>, u32, Seeded>,
     min: Option<Vec<u8>>,
     max: Option<Vec<u8>>,
@@ -634,6 +636,7 @@ impl StrCol {
             entries: Vec::new(),
             by_key: HashMap::with_hasher(Seeded::default()),
             by_ptr: HashMap::with_hasher(Seeded::default()),
+            last_ptr: None,
             by_text: HashMap::with_hasher(Seeded::default()),
             min: None,
             max: None,
@@ -780,14 +783,16 @@ impl StrCol {
             }
             None => self.v4_range = Some(((order, a), (order, a))),
         }
-        self.text.clear();
         let mut text = [0u8; 16];
         let n = ipv4_text(std::net::Ipv4Addr::from(a), &mut text);
-        self.text.extend_from_slice(&text[..n]);
         if !self.use_dict {
-            self.push_plain_text();
+            // Past the dictionary (most addresses of a spoofed flood): straight to the page.
+            self.plain_lens.push(n as i64);
+            self.plain_text.extend_from_slice(&text[..n]);
             return;
         }
+        self.text.clear();
+        self.text.extend_from_slice(&text[..n]);
         if let Some(i) = self.push_new_text_unnoted(false) {
             self.by_key.insert(u64::from(a), i);
         }
@@ -799,10 +804,21 @@ impl StrCol {
     pub fn push_str(&mut self, s: &str) {
         self.mark_valid();
         let ptr = (s.as_ptr() as usize, s.len());
+        // The same string as the row before (a file's name and format, the sensor's group:
+        // every row) is found without hashing.
+        if self.use_dict
+            && let Some((last, i)) = self.last_ptr
+            && last == ptr
+            && self.entry(i) == s.as_bytes()
+        {
+            self.indices.push(i);
+            return;
+        }
         if self.use_dict
             && let Some(&i) = self.by_ptr.get(&ptr)
             && self.entry(i) == s.as_bytes()
         {
+            self.last_ptr = Some((ptr, i));
             self.indices.push(i);
             return;
         }
@@ -818,6 +834,7 @@ impl StrCol {
                 self.by_ptr.clear();
             }
             self.by_ptr.insert(ptr, i);
+            self.last_ptr = Some((ptr, i));
         }
     }
 
@@ -910,6 +927,7 @@ impl Column for StrCol {
         self.entries.clear();
         self.by_key.clear();
         self.by_ptr.clear();
+        self.last_ptr = None;
         self.by_text.clear();
         self.min = None;
         self.max = None;

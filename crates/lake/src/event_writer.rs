@@ -7,7 +7,7 @@ use std::io::Write;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use noisefloor_classify::{Evidence, MiraiVariant, Verdict};
+use noisefloor_classify::{Evidence, MiraiVariant, PORT_KEY_MAX, Verdict};
 use noisefloor_enrich::Attribution;
 use noisefloor_wire::Observation;
 use parquet::arrow::{ArrowSchemaConverter, add_encoded_arrow_schema_to_metadata};
@@ -261,7 +261,7 @@ impl<W: Write + Send> EventWriter<W> {
         let key = (u64::from(key_proto.map_or(0, |p| u32::from(p) + 1)) << 32)
             | u64::from(key_port.map_or(0, |p| u32::from(p) + 1));
         c.port_key.push_keyed(key, |out| {
-            let mut s = String::new();
+            let mut s = String::with_capacity(PORT_KEY_MAX);
             noisefloor_classify::port_key(key_proto, key_port, &mut s);
             out.extend_from_slice(s.as_bytes());
         });

@@ -83,11 +83,14 @@ struct GroupTotals {
 
 /// The rollup rows of one events file, built as its rows are written.
 pub struct RollupBuilder {
-    /// Groups by a packed integer key (protocol, port, class, attribution id): one cheap
-    /// hash per row instead of hashing the attribution's names.
+    /// Each group's place in `groups`, by a packed integer key (protocol, port, class,
+    /// attribution id): one cheap hash per row instead of hashing the attribution's names.
+    /// The table holds indices, not the groups: growing it then moves 12-byte entries
+    /// instead of whole groups (rehashing moved every group's key and set once per doubling).
     // Seeded hashing: protocols, ports and (through spoofed sources) attributions come
     // from the packets.
-    groups: hashbrown::HashMap<u64, GroupTotals, foldhash::fast::RandomState>,
+    index: hashbrown::HashMap<u64, u32, foldhash::fast::RandomState>,
+    groups: Vec<GroupTotals>,
 }
 
 impl Default for RollupBuilder {
@@ -107,7 +110,8 @@ fn pack_key(proto: Option<u8>, port: Option<u16>, class: usize, who_id: u32) -> 
 impl RollupBuilder {
     pub fn new() -> Self {
         RollupBuilder {
-            groups: hashbrown::HashMap::with_hasher(foldhash::fast::RandomState::default()),
+            index: hashbrown::HashMap::with_hasher(foldhash::fast::RandomState::default()),
+            groups: Vec::new(),
         }
     }
 
@@ -123,10 +127,13 @@ impl RollupBuilder {
         } else {
             None
         };
-        let totals = self
-            .groups
+        let next = self.groups.len() as u32;
+        let at = *self
+            .index
             .entry(pack_key(o.proto, port, v.class.index(), who_id))
-            .or_insert_with(|| GroupTotals {
+            .or_insert(next);
+        if at == next {
+            self.groups.push(GroupTotals {
                 key: GroupKey {
                     proto: o.proto,
                     port,
@@ -137,6 +144,8 @@ impl RollupBuilder {
                 rows: 0,
                 sources: SourceSet::default(),
             });
+        }
+        let totals = &mut self.groups[at as usize];
         totals.packets += i64::from(o.count.max(1));
         totals.rows += 1;
         if let Some(src) = o.src {
@@ -146,11 +155,12 @@ impl RollupBuilder {
 
     /// The rows, ordered by key, as one batch (empty builder: no rows).
     pub fn finish(&mut self, sensor_group: Option<&str>) -> RecordBatch {
+        self.index.clear();
         let mut groups: Vec<(String, GroupTotals)> = self
             .groups
-            .drain()
-            .map(|(_, t)| {
-                let mut key = String::new();
+            .drain(..)
+            .map(|t| {
+                let mut key = String::with_capacity(noisefloor_classify::PORT_KEY_MAX);
                 noisefloor_classify::port_key(t.key.proto, t.key.port, &mut key);
                 (key, t)
             })
@@ -223,5 +233,107 @@ impl RollupBuilder {
         ];
         // The builders follow rollup_schema() column for column.
         RecordBatch::try_new(rollup_schema(), columns).expect("rollup columns match the schema")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::Int64Type;
+    use noisefloor_classify::{Class, Evidence, Tags};
+
+    use super::*;
+
+    /// Every row lands in its (key, class, attribution) group with its packets, rows and
+    /// exact sources, over enough groups that the index grows many times, and the rows
+    /// come out in key order.
+    #[test]
+    fn groups_equal_a_naive_grouping() {
+        let names: Vec<Arc<str>> = ["HINET", "OTHER"].iter().map(|s| Arc::from(*s)).collect();
+        let whos: Vec<Attribution> = (0..3)
+            .map(|i| Attribution {
+                asn: (i > 0).then_some(3462 + i),
+                as_name: (i > 0).then(|| names[i as usize - 1].clone()),
+                country: (i == 1).then(|| Arc::from("TW")),
+                city: None,
+            })
+            .collect();
+        let mut b = RollupBuilder::new();
+        // (port key, class, AS) -> (packets, rows, sources)
+        type Groups = BTreeMap<(String, &'static str, Option<u32>), (i64, i64, BTreeSet<IpAddr>)>;
+        let mut want = Groups::new();
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..60_000 {
+            let r = next();
+            let proto = [6u8, 17, 47, 1][(r % 4) as usize];
+            let port = (r >> 8) as u16 % 3_000;
+            let class = Class::ALL[((r >> 24) % 3) as usize];
+            let who_id = ((r >> 32) % 3) as u32;
+            let src = if (r >> 40) & 7 == 0 {
+                IpAddr::V6(Ipv6Addr::from(u128::from(r as u16)))
+            } else {
+                IpAddr::V4(Ipv4Addr::from((r >> 40) as u32 & 0xfff))
+            };
+            let count = 1 + (r >> 60) as u32 % 3;
+            let o = Observation {
+                proto: Some(proto),
+                dst_port: Some(port),
+                src: Some(src),
+                count,
+                ..Default::default()
+            };
+            let v = Verdict {
+                class,
+                tags: Tags::default(),
+                evidence: Evidence::Other {
+                    what: "test",
+                    proto,
+                },
+            };
+            b.push(&o, &v, &whos[who_id as usize], who_id);
+            let mut key = String::new();
+            let keyed_port = matches!(proto, 6 | 17).then_some(port);
+            noisefloor_classify::port_key(Some(proto), keyed_port, &mut key);
+            let g = want
+                .entry((key, class.name(), whos[who_id as usize].asn))
+                .or_default();
+            g.0 += i64::from(count);
+            g.1 += 1;
+            g.2.insert(src);
+        }
+        assert!(want.len() > 10_000, "{} groups", want.len());
+        let batch = b.finish(Some("domestic"));
+        assert!(b.is_empty());
+        let text = |i: usize| batch.column(i).as_string::<i32>();
+        let int = |i: usize| batch.column(i).as_primitive::<Int64Type>();
+        let bin = |i: usize| batch.column(i).as_binary::<i32>();
+        let (keys, classes, asns) = (text(0), text(1), int(2));
+        let (packets, rows, v4, v6) = (int(7), int(8), bin(9), bin(10));
+        assert_eq!(batch.num_rows(), want.len());
+        let mut seen = Vec::new();
+        for i in 0..batch.num_rows() {
+            let asn = (!asns.is_null(i)).then(|| asns.value(i) as u32);
+            let k = (keys.value(i).to_owned(), classes.value(i), asn);
+            let (p, n, sources) = want
+                .get(&(k.0.clone(), k.1, k.2))
+                .unwrap_or_else(|| panic!("unexpected group {k:?}"));
+            assert_eq!((packets.value(i), rows.value(i)), (*p, *n), "{k:?}");
+            let mut got = SourceSet::default();
+            got.merge_encoded(v4.value(i), v6.value(i)).unwrap();
+            let got: BTreeSet<IpAddr> = got.addresses().into_iter().collect();
+            assert_eq!(&got, sources, "{k:?}");
+            assert_eq!(text(6).value(i), "domestic");
+            seen.push(k.0);
+        }
+        assert!(seen.is_sorted(), "rows come out ordered by key");
     }
 }
