@@ -804,23 +804,20 @@ impl StrCol {
     pub fn push_str(&mut self, s: &str) {
         self.mark_valid();
         let ptr = (s.as_ptr() as usize, s.len());
-        // The same string as the row before (a file's name and format, the sensor's group:
-        // every row) is found without hashing.
-        if self.use_dict
-            && let Some((last, i)) = self.last_ptr
-            && last == ptr
-            && self.entry(i) == s.as_bytes()
-        {
-            self.indices.push(i);
-            return;
-        }
-        if self.use_dict
-            && let Some(&i) = self.by_ptr.get(&ptr)
-            && self.entry(i) == s.as_bytes()
-        {
-            self.last_ptr = Some((ptr, i));
-            self.indices.push(i);
-            return;
+        if self.use_dict {
+            // The same string as the row before (a file's name and format, the sensor's
+            // group: every row) is found without hashing.
+            let known = match self.last_ptr {
+                Some((last, i)) if last == ptr => Some(i),
+                _ => self.by_ptr.get(&ptr).copied(),
+            };
+            if let Some(i) = known
+                && self.entry(i) == s.as_bytes()
+            {
+                self.last_ptr = Some((ptr, i));
+                self.indices.push(i);
+                return;
+            }
         }
         self.text.clear();
         self.text.extend_from_slice(s.as_bytes());
