@@ -265,15 +265,9 @@ mod tests {
         // (port key, class, AS) -> (packets, rows, sources)
         type Groups = BTreeMap<(String, &'static str, Option<u32>), (i64, i64, BTreeSet<IpAddr>)>;
         let mut want = Groups::new();
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut rng = noisefloor_synth::Rng::new(7);
         for _ in 0..60_000 {
-            let r = next();
+            let r = rng.next_u64();
             let proto = [6u8, 17, 47, 1][(r % 4) as usize];
             let port = (r >> 8) as u16 % 3_000;
             let class = Class::ALL[((r >> 24) % 3) as usize];
