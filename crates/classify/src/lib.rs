@@ -438,7 +438,9 @@ impl Context {
 
 pub use noisefloor_wire::prefix::{contains as in_prefix, parse as parse_prefix};
 
+mod attack;
 mod observation;
+pub use attack::{AMPLIFIERS, Amplifier, AttackKind, amplifier, attack_shape};
 pub use observation::classify_observation;
 
 /// 0/8, 127/8, 224/4 (multicast) or 240/4 (reserved): never a real source.

@@ -9,7 +9,7 @@ use noisefloor_capture::pipeline;
 use noisefloor_classify::{
     Context as SensorContext, classify, classify_observation, classify_quick,
 };
-use noisefloor_report::{Explained, Inputs, Limits, Triage};
+use noisefloor_report::{Explained, Inputs, Limits, Role, Triage};
 use noisefloor_wire::quick::quick;
 use noisefloor_wire::{Dissection, Options, dissect_into};
 
@@ -34,6 +34,10 @@ pub struct Args {
     /// is exact for longer but slower on spoofed traffic
     #[arg(long, value_name = "N", default_value_t = 65_536)]
     exact_limit: u64,
+    /// Where the packets were seen: darknet (unused addresses), host (a machine that talks)
+    /// or firewall (a deny log); inferred from the traffic when not given, and stated
+    #[arg(long, value_name = "ROLE", value_parser = ["darknet", "host", "firewall"])]
+    role: Option<String>,
     #[command(flatten)]
     log: crate::logargs::LogArgs,
 }
@@ -58,6 +62,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     let v = classify_observation(o, &ctx);
                     t.add_observation(o, &v);
                 });
+                t.end_batch();
                 return;
             }
             let mut d = Dissection::empty();
@@ -72,6 +77,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 let v = classify(&d, &ctx);
                 t.add(r.ts_ns, r.origlen, &d, &v);
             }
+            t.end_batch();
         },
         &mut |p| bars.update(p),
     );
@@ -91,6 +97,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             errors: report.errors,
             logs: log_stats,
             log_zone: args.log.zone_name(),
+            role: args.role.as_deref().and_then(Role::from_name),
         },
     );
     let text = if args.json {

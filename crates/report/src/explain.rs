@@ -10,7 +10,34 @@ use noisefloor_wire::render::{json_str, write_time};
 
 use noisefloor_capture::logs::{LogFormat, LogStats};
 
+use crate::attack_text;
+use crate::episodes::{Attack, Thresholds};
 use crate::triage::Triage;
+
+/// Where the packets were seen: decides what "unsolicited" means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Unused addresses: nothing sent from them, everything arriving is unsolicited.
+    Darknet,
+    /// A host that talks: its own sessions are in the capture.
+    Host,
+    /// A firewall's deny log: only what it dropped.
+    Firewall,
+}
+impl Role {
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Darknet => "darknet",
+            Role::Host => "host",
+            Role::Firewall => "firewall",
+        }
+    }
+    pub fn from_name(s: &str) -> Option<Role> {
+        [Role::Darknet, Role::Host, Role::Firewall]
+            .into_iter()
+            .find(|r| r.name() == s)
+    }
+}
 
 /// Inputs as the caller saw them.
 #[derive(Clone, Debug, Default)]
@@ -21,6 +48,8 @@ pub struct Inputs {
     pub logs: LogStats,
     /// The zone used for log times printed without an offset.
     pub log_zone: String,
+    /// `--role`, when given; otherwise inferred from the traffic.
+    pub role: Option<Role>,
 }
 
 fn logs_json(s: &mut String, l: &LogStats, zone: &str) {
@@ -206,6 +235,8 @@ pub struct ClassLine {
     pub sources_exact: bool,
     pub evidence: String,
     pub verdict: String,
+    /// Packets of this class that belong to attacks (see [`Explained::attacks`]).
+    pub in_attacks: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -261,6 +292,13 @@ pub struct Explained {
     pub top: Vec<SourceLine>,
     pub top_dropped_at_most: u64,
     pub actions: Vec<Action>,
+    /// Episodes judged attacks on the capture's owner, largest first.
+    pub attacks: Vec<Attack>,
+    pub role: Role,
+    /// Why that role: given, or what it was inferred from.
+    pub role_reason: String,
+    /// Most packets one destination could have lost from the episodes to bound memory.
+    pub episodes_dropped_at_most: u64,
 }
 
 const RANGE_NAMES: [&str; 4] = ["0/8", "127/8", "224/4", "240/4"];
@@ -377,7 +415,24 @@ fn verdict(t: &Triage, c: Class) -> String {
         }
         Class::GreUnverified => {
             let sized = s.tags[Tags::MIRAI_SIZE.0.trailing_zeros() as usize];
-            format!(
+            let tunnels = t.gre_log_pairs.tunnels();
+            let tunnel_text = if tunnels.is_empty() {
+                String::new()
+            } else {
+                let list: Vec<String> = tunnels
+                    .iter()
+                    .take(3)
+                    .map(|((a, b), p)| format!("{a} → {b} ({} packets)", int(p.packets)))
+                    .collect();
+                format!(
+                    " {} look like tunnel sessions, not floods: one peer sending a series whose IP IDs count up \
+                     (one host numbering its packets; Mirai's IDs are random): {}. Check whether these are GRE or \
+                     PPTP tunnels of yours before dropping GRE.",
+                    count(tunnels.len() as u64, "peer pair"),
+                    list.join(", ")
+                )
+            };
+            let base = format!(
                 "{n} GRE packets from {src} sources were reported by firewall logs. A log line does not carry the GRE payload, \
                  so Mirai's IP-ID relation cannot be checked here; {} ({:.1}%) have exactly the length of a Mirai GRE flood \
                  packet (564 or 578 bytes with Mirai's default 512-byte payload). Unsolicited GRE from many sources at that size is \
@@ -385,7 +440,8 @@ fn verdict(t: &Triage, c: Class) -> String {
                  then run noisefloor explain gre.pcap.",
                 int(sized),
                 pct(sized, s.packets)
-            )
+            );
+            base + &tunnel_text
         }
         Class::ScanTcp | Class::ScanUdp | Class::ScanIcmp => {
             // Only ports that stand out (≥ 2 packets and ≥ 1 % of the class): a full-port scan
@@ -440,6 +496,66 @@ fn verdict(t: &Triage, c: Class) -> String {
     }
 }
 
+/// Whether the packets come from a darknet, a host or a firewall log: given, or inferred.
+fn infer_role(t: &Triage, given: Option<Role>) -> (Role, String) {
+    if let Some(r) = given {
+        return (r, "given with --role".into());
+    }
+    if t.packets > 0 && t.from_logs == t.packets {
+        return (
+            Role::Firewall,
+            "inferred: every record is a firewall log line (--role to override)".into(),
+        );
+    }
+    // A darknet never answers, so it never has a session with data in it.
+    if t.tcp_data >= 10 && t.tcp_data * 1000 >= t.packets {
+        return (
+            Role::Host,
+            format!(
+                "inferred: {} TCP segments carry session data (ACK with payload), which only a host that talks has (--role to override)",
+                int(t.tcp_data)
+            ),
+        );
+    }
+    (
+        Role::Darknet,
+        "inferred: only unsolicited traffic, no sessions (--role host|firewall to override)".into(),
+    )
+}
+
+/// The class verdict, told apart from the packets that belong to attacks.
+fn class_verdict(t: &Triage, c: Class, in_attacks: u64, attacks: &[Attack]) -> String {
+    let base = verdict(t, c);
+    if in_attacks == 0 {
+        return base;
+    }
+    let packets = t.class(c).packets;
+    let names: Vec<String> = attacks
+        .iter()
+        .filter(|a| a.classes[c.index()] > 0)
+        .take(3)
+        .map(attack_text::title)
+        .collect();
+    let what = names.join("; ");
+    if in_attacks * 100 >= packets * 99 {
+        format!(
+            "{} of these {} packets belong to the attack(s) above ({what}): judged by rate and concentration on one target, they are not {}.",
+            int(in_attacks.min(packets)),
+            int(packets),
+            match c {
+                Class::Backscatter => "backscatter of someone else's attack",
+                Class::ScanTcp | Class::ScanUdp | Class::ScanIcmp => "scans",
+                _ => "what their per-packet shape alone suggests",
+            }
+        )
+    } else {
+        format!(
+            "{} of these packets belong to the attack(s) above ({what}). The rest: {base}",
+            int(in_attacks)
+        )
+    }
+}
+
 fn evidence_line(t: &Triage, c: Class) -> String {
     let s = t.class(c);
     let mut e = String::new();
@@ -480,6 +596,16 @@ fn common_prefix(min: u32, max: u32) -> (IpAddr, u8) {
 impl Explained {
     pub fn new(t: &Triage, inputs: Inputs) -> Self {
         let packets = t.packets;
+        let (role, role_reason) = infer_role(t, inputs.role);
+        let attacks = t
+            .episodes
+            .attacks(&Thresholds::default(), role == Role::Host);
+        let mut in_attacks = [0u64; 13];
+        for a in &attacks {
+            for (x, n) in in_attacks.iter_mut().zip(a.classes) {
+                *x += n;
+            }
+        }
         let classes: Vec<ClassLine> = Class::ALL
             .iter()
             .filter(|c| t.class(**c).packets > 0)
@@ -491,7 +617,8 @@ impl Explained {
                     sources: s.sources.count(),
                     sources_exact: s.sources.is_exact(),
                     evidence: evidence_line(t, c),
-                    verdict: verdict(t, c),
+                    verdict: class_verdict(t, c, in_attacks[c.index()], &attacks),
+                    in_attacks: in_attacks[c.index()].min(s.packets),
                 }
             })
             .collect();
@@ -573,6 +700,10 @@ impl Explained {
             top,
             top_dropped_at_most: t.top.undercount_at_most,
             actions: Vec::new(),
+            attacks,
+            role,
+            role_reason,
+            episodes_dropped_at_most: t.episodes.dropped_packets,
         };
         e.actions = actions(t, &e);
         e
@@ -585,6 +716,32 @@ impl Explained {
         }
     }
 
+    /// The span's length and rate: per second below a day (a 0.15-second capture is not
+    /// "8,000 packets per day"), per day over days.
+    pub fn rate_text(&self) -> String {
+        let span_s = match (self.first_ns, self.last_ns) {
+            (Some(a), Some(b)) => (b as i128 - a as i128) as f64 / 1e9,
+            _ => return String::new(),
+        };
+        if span_s < 86_400.0 {
+            let per_s = if span_s > 0.0 {
+                format!(
+                    "{} packets/s",
+                    attack_text::rate(self.packets as f64 / span_s)
+                )
+            } else {
+                "all at one instant".to_string()
+            };
+            format!("{} long, {per_s}", attack_text::duration(span_s))
+        } else {
+            format!(
+                "{} per day on average over {}",
+                count(self.packets_per_day().round() as u64, "packet"),
+                count(self.per_day.len() as u64, "calendar day")
+            )
+        }
+    }
+
     /// Average over the UTC calendar days the capture touches (never extrapolated).
     pub fn packets_per_day(&self) -> f64 {
         self.packets as f64 / self.per_day.len().max(1) as f64
@@ -592,7 +749,13 @@ impl Explained {
 }
 
 fn actions(t: &Triage, e: &Explained) -> Vec<Action> {
-    let mut out = Vec::new();
+    let mut out: Vec<Action> = e.attacks.iter().take(5).map(attack_text::action).collect();
+    let in_attacks = |c: Class| {
+        e.classes
+            .iter()
+            .find(|l| l.class == c)
+            .map_or(0, |l| l.in_attacks)
+    };
     let mirai = t.class(Class::MiraiGreIp).packets + t.class(Class::MiraiGreEth).packets;
     let other_gre = t.class(Class::GreOther);
     let logged_gre = t.class(Class::GreUnverified).packets;
@@ -602,7 +765,13 @@ fn actions(t: &Triage, e: &Explained) -> Vec<Action> {
             .iter()
             .map(|k| other_gre.reasons.get(k).unwrap_or(0))
             .sum::<u64>();
-        let safe = if tunnels == 0 {
+        let captured_gre = mirai + other_gre.packets;
+        let safe = if captured_gre == 0 {
+            "These GRE packets come from firewall logs, which do not show the GRE header: whether any is a tunnel you \
+             use cannot be told from here. Check that you terminate no GRE or PPTP tunnels (and receive no GRE from a \
+             DDoS-protection service) before dropping GRE, or capture some to check: tcpdump -i IFACE -w gre.pcap 'ip proto 47'."
+                .to_string()
+        } else if tunnels == 0 {
             "None of the GRE seen here looks like a tunnel (no PPTP, ERSPAN, keyed or routed GRE), so dropping GRE is safe unless you \
              terminate GRE or PPTP tunnels, or receive GRE from a DDoS-protection service."
                 .to_string()
@@ -628,10 +797,20 @@ fn actions(t: &Triage, e: &Explained) -> Vec<Action> {
             ],
         });
     }
+    // Forged sources are not devices: never listed as infected (bogons never; and none at
+    // all when the GRE flood's outer sources were found to be spoofed).
+    let gre_spoofed = e
+        .attacks
+        .iter()
+        .any(|a| a.kind == noisefloor_classify::AttackKind::GreFlood && a.spoofed);
     let bad: Vec<&SourceLine> = e
         .top
         .iter()
-        .filter(|s| s.classes.iter().any(|c| c.starts_with("mirai")))
+        .filter(|s| !gre_spoofed && s.classes.iter().any(|c| c.starts_with("mirai")))
+        .filter(|s| match s.addr {
+            IpAddr::V4(a) => !crate::episodes::is_bogon_source_v4(u32::from(a)),
+            IpAddr::V6(_) => true,
+        })
         .take(5)
         .collect();
     if !bad.is_empty() {
@@ -663,7 +842,9 @@ fn actions(t: &Triage, e: &Explained) -> Vec<Action> {
             ],
         });
     }
-    if t.class(Class::Backscatter).packets > 0 {
+    // Backscatter that is mostly an attack's replies is not "nothing to block".
+    let backscatter = t.class(Class::Backscatter).packets;
+    if backscatter > 0 && in_attacks(Class::Backscatter) * 2 < backscatter {
         out.push(Action {
             title: "Backscatter: nothing to block".into(),
             text: "Backscatter is the echo of someone else's attack with forged sources from your space. It stops when that attack \
@@ -680,9 +861,10 @@ fn actions(t: &Triage, e: &Explained) -> Vec<Action> {
         Class::ScanUdp,
     ]
     .iter()
-    .map(|c| t.class(*c).packets)
+    .map(|c| t.class(*c).packets.saturating_sub(in_attacks(*c)))
     .sum();
-    if scans > 0 {
+    // A handful of SYNs left beside a flood is nothing to act on.
+    if scans >= 10 || (scans > 0 && e.attacks.is_empty()) {
         let mut ports: Vec<(String, u64)> = Vec::new();
         for c in [Class::MiraiScan, Class::Masscan, Class::ScanTcp] {
             for (p, n) in top_ports(t, c, 5) {
@@ -717,11 +899,10 @@ impl Explained {
         if let (Some(a), Some(b)) = (self.first_ns, self.last_ns) {
             let _ = writeln!(
                 s,
-                "Time span: {} .. {} UTC, {} per day on average over {}",
+                "Time span: {} .. {} UTC, {}",
                 time(a),
                 time(b),
-                count(self.packets_per_day().round() as u64, "packet"),
-                count(self.per_day.len() as u64, "calendar day")
+                self.rate_text()
             );
         }
         let _ = writeln!(
@@ -755,6 +936,20 @@ impl Explained {
                 int(*n),
                 pct(*n, self.packets)
             );
+        }
+        let _ = writeln!(s, "Seen as: {} ({})", self.role.name(), self.role_reason);
+        if !self.attacks.is_empty() {
+            s.push_str("\nAttacks on you (decided from each episode's rate and concentration)\n");
+            for a in &self.attacks {
+                let _ = writeln!(
+                    s,
+                    "\n  {} — {} .. {} UTC\n    {}",
+                    attack_text::title(a),
+                    time(a.start_ns),
+                    time(a.end_ns),
+                    attack_text::verdict(a)
+                );
+            }
         }
         s.push_str("\nWhy: one verdict per class\n");
         for c in &self.classes {
@@ -899,11 +1094,10 @@ impl Explained {
         if let (Some(a), Some(b)) = (self.first_ns, self.last_ns) {
             let _ = writeln!(
                 s,
-                "- Time span: {} .. {} UTC ({:.1} days), {} packets per day",
+                "- Time span: {} .. {} UTC, {}",
                 time(a),
                 time(b),
-                self.days(),
-                int(self.packets_per_day() as u64)
+                self.rate_text()
             );
         }
         for l in log_lines(&self.inputs.logs, &self.inputs.log_zone) {
@@ -925,6 +1119,20 @@ impl Explained {
                 int(*n),
                 pct(*n, self.packets)
             );
+        }
+        let _ = writeln!(s, "\nSeen as: {} ({})", self.role.name(), self.role_reason);
+        if !self.attacks.is_empty() {
+            s.push_str("\n## Attacks on you\n");
+            for a in &self.attacks {
+                let _ = writeln!(
+                    s,
+                    "\n### {}\n\n{} .. {} UTC. {}",
+                    attack_text::title(a),
+                    time(a.start_ns),
+                    time(a.end_ns),
+                    attack_text::verdict(a)
+                );
+            }
         }
         s.push_str("\n## Why\n\n| class | packets | share | sources |\n|---|---|---|---|\n");
         for c in &self.classes {
@@ -1064,7 +1272,22 @@ impl Explained {
                 pct(*n, self.packets) / 100.0
             );
         }
-        s.push_str("],\"classes\":[");
+        s.push_str("],\"role\":");
+        json_str(&mut s, self.role.name());
+        s.push_str(",\"role_reason\":");
+        json_str(&mut s, &self.role_reason);
+        s.push_str(",\"attacks\":[");
+        for (i, a) in self.attacks.iter().enumerate() {
+            if i > 0 {
+                s.push(',');
+            }
+            attack_json(&mut s, a);
+        }
+        let _ = write!(
+            s,
+            "],\"attacks_undercount_at_most\":{},\"classes\":[",
+            self.episodes_dropped_at_most
+        );
         for (i, c) in self.classes.iter().enumerate() {
             let _ = write!(s, "{}{{\"class\":", if i > 0 { "," } else { "" });
             json_str(&mut s, c.class.name());
@@ -1079,7 +1302,7 @@ impl Explained {
             json_str(&mut s, &c.evidence);
             s.push_str(",\"verdict\":");
             json_str(&mut s, &c.verdict);
-            s.push('}');
+            let _ = write!(s, ",\"in_attacks\":{}}}", c.in_attacks);
         }
         s.push_str("],\"gre_flood\":");
         match &self.flood {
@@ -1178,4 +1401,73 @@ impl Explained {
         s.push_str("]}");
         s
     }
+}
+
+/// One attack as JSON (docs/explain-json.md, `attacks`).
+fn attack_json(s: &mut String, a: &Attack) {
+    s.push_str("{\"kind\":");
+    json_str(s, a.kind.name());
+    s.push_str(",\"target\":");
+    json_str(s, &format!("{}/{}", a.target.0, a.target.1));
+    let _ = write!(s, ",\"addresses\":{},\"ports\":[", a.addresses);
+    for (i, (p, n)) in a.ports.iter().enumerate() {
+        let _ = write!(
+            s,
+            "{}{{\"port\":{p},\"packets\":{n}}}",
+            if i > 0 { "," } else { "" }
+        );
+    }
+    let _ = write!(
+        s,
+        "],\"ports_distinct\":{},\"ports_exact\":{},\"service\":",
+        a.ports_distinct, a.ports_exact
+    );
+    match a.service {
+        Some(sv) => {
+            s.push_str("{\"name\":");
+            json_str(s, sv.service);
+            let _ = write!(s, ",\"port\":{},\"amplification_factor\":", sv.port);
+            if sv.factor > 0 {
+                let _ = write!(s, "{}}}", sv.factor);
+            } else {
+                s.push_str("null}");
+            }
+        }
+        None => s.push_str("null"),
+    }
+    s.push_str(",\"start\":");
+    json_str(s, &time_precise(a.start_ns));
+    s.push_str(",\"end\":");
+    json_str(s, &time_precise(a.end_ns));
+    let _ = write!(
+        s,
+        ",\"duration_s\":{:.3},\"packets\":{},\"packets_exact\":{},\"bytes\":{},\"fragments\":{},\"peak_pps\":{:.1},\"peak_pps_exact\":{},\"mean_pps\":{:.1},\"sources\":{},\"sources_exact\":{},\"spoofed\":{},\"spoof_evidence\":{{\"bogon_share\":{:.4},\"slash8s\":{},\"slash8s_if_uniform\":{:.1},\"ttl_values\":{},\"packets_per_source\":{:.2}}},\"prefixes_merged\":{},\"verdict\":",
+        a.duration_s(),
+        a.packets,
+        a.packets_exact,
+        a.bytes,
+        a.fragments,
+        a.peak_pps,
+        a.peak_exact,
+        a.mean_pps,
+        a.sources,
+        a.sources_exact,
+        a.spoofed,
+        a.evidence.bogon_share,
+        a.evidence.slash8s,
+        a.evidence.slash8s_uniform,
+        a.evidence.ttl_values,
+        a.evidence.packets_per_source,
+        a.merged
+    );
+    json_str(s, &attack_text::verdict(a));
+    s.push('}');
+}
+
+/// UTC time with microseconds: attacks can last a fraction of a second.
+fn time_precise(ns: i64) -> String {
+    let mut s = String::new();
+    write_time(&mut s, ns, 'T', 6);
+    s.push('Z');
+    s
 }

@@ -3,8 +3,10 @@
 //! bounded heavy-hitter table for sources) and merges across threads; `Explained` turns it
 //! into the report, rendered as text, Markdown or JSON from one model.
 
+pub mod attack_text;
 pub mod charts;
 pub mod distinct;
+pub mod episodes;
 pub mod explain;
 pub mod periodic;
 mod periodic_render;
@@ -12,5 +14,5 @@ pub mod surge;
 pub mod top;
 pub mod triage;
 
-pub use explain::{Explained, Inputs};
+pub use explain::{Explained, Inputs, Role};
 pub use triage::{Limits, PortKey, Triage};

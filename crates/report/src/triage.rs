@@ -4,11 +4,12 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use noisefloor_classify::{Class, Evidence, MiraiVariant, Verdict};
+use noisefloor_classify::{Class, Evidence, MiraiVariant, Verdict, attack_shape};
 use noisefloor_wire::quick::Quick;
 use noisefloor_wire::{Dissection, IpRef, Ipv4, Layer, Observation};
 
 use crate::distinct::Distinct;
+use crate::episodes::{Addr, Episodes, Sample};
 use crate::top::Top;
 
 /// Limits that keep memory bounded on any input.
@@ -356,6 +357,13 @@ impl Flood {
 
 const DAY_NS: i64 = 86_400_000_000_000;
 
+/// A TCP segment of an established session: ACK with data, neither SYN nor RST.
+#[inline]
+fn is_tcp_data(flags: u8, payload: usize) -> bool {
+    use noisefloor_wire::observation::tcp_flags::{ACK, RST, SYN};
+    payload > 0 && flags & (ACK | SYN | RST) == ACK
+}
+
 /// A packet's outer source address.
 #[derive(Clone, Copy)]
 enum Source {
@@ -414,6 +422,127 @@ pub struct Triage {
     pub untimed: u64,
     /// Records that came from log lines (the rest are captured packets).
     pub from_logs: u64,
+    /// Traffic per destination and attack shape over time: which of it is an attack.
+    pub episodes: Episodes,
+    /// TCP segments with ACK and data (not SYN or RST): sessions, which a darknet never has.
+    pub tcp_data: u64,
+    /// GRE reported by firewall logs, per peer pair: whether it looks like a tunnel.
+    pub gre_log_pairs: GrePairs,
+}
+
+/// GRE from log lines per (source, destination), to tell tunnels from floods without the
+/// GRE header: a tunnel is one peer sending a steady series whose IP IDs count up (one
+/// host's IP stack numbering its packets), a Mirai flood has random IDs and many sources.
+#[derive(Clone, Debug, Default)]
+pub struct GrePairs {
+    pub pairs: hashbrown::HashMap<(IpAddr, IpAddr), GrePair, foldhash::fast::FixedState>,
+    /// Pairs not tracked because the table was full (bounded memory).
+    pub untracked: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GrePair {
+    pub packets: u64,
+    pub min_len: u32,
+    pub max_len: u32,
+    pub last_id: Option<u16>,
+    /// Consecutive records whose IP ID went up by 1 to 16.
+    pub sequential: u64,
+    pub first_ns: i64,
+    pub last_ns: i64,
+}
+
+/// Pairs tracked at most.
+const GRE_PAIRS: usize = 4096;
+
+impl GrePairs {
+    fn add(
+        &mut self,
+        src: IpAddr,
+        dst: IpAddr,
+        len: Option<u32>,
+        id: Option<u16>,
+        ts: i64,
+        n: u64,
+    ) {
+        let full = self.pairs.len() >= GRE_PAIRS;
+        let p = match self.pairs.get_mut(&(src, dst)) {
+            Some(p) => p,
+            None if full => {
+                self.untracked += n;
+                return;
+            }
+            None => self.pairs.entry((src, dst)).or_insert(GrePair {
+                min_len: u32::MAX,
+                first_ns: ts,
+                last_ns: ts,
+                ..GrePair::default()
+            }),
+        };
+        p.packets += n;
+        if let Some(l) = len {
+            p.min_len = p.min_len.min(l);
+            p.max_len = p.max_len.max(l);
+        }
+        if let (Some(prev), Some(id)) = (p.last_id, id)
+            && (1..=16).contains(&id.wrapping_sub(prev))
+        {
+            p.sequential += 1;
+        }
+        if id.is_some() {
+            p.last_id = id;
+        }
+        p.first_ns = p.first_ns.min(ts);
+        p.last_ns = p.last_ns.max(ts);
+    }
+
+    fn merge(&mut self, o: &GrePairs) {
+        // Threads read different chunks: sequence runs are judged within each, and summed.
+        // In address order, so which pairs fit when the table is full never varies.
+        let mut theirs: Vec<(&(IpAddr, IpAddr), &GrePair)> = o.pairs.iter().collect();
+        theirs.sort_by_key(|x| *x.0);
+        for (k, b) in theirs {
+            let room = self.pairs.len() < GRE_PAIRS;
+            match self.pairs.get_mut(k) {
+                Some(a) => {
+                    a.packets += b.packets;
+                    a.min_len = a.min_len.min(b.min_len);
+                    a.max_len = a.max_len.max(b.max_len);
+                    a.sequential += b.sequential;
+                    a.first_ns = a.first_ns.min(b.first_ns);
+                    a.last_ns = a.last_ns.max(b.last_ns);
+                }
+                None if room => {
+                    self.pairs.insert(*k, *b);
+                }
+                None => self.untracked += b.packets,
+            }
+        }
+        self.untracked += o.untracked;
+    }
+
+    /// Pairs that look like tunnels: at least 10 records, four in five with IP IDs counting
+    /// up. Ordered by packets, then addresses.
+    pub fn tunnels(&self) -> Vec<((IpAddr, IpAddr), GrePair)> {
+        let mut v: Vec<_> = self
+            .pairs
+            .iter()
+            .filter(|(_, p)| p.packets >= 10 && p.sequential * 5 >= (p.packets - 1) * 4)
+            .map(|(k, p)| (*k, *p))
+            .collect();
+        v.sort_by(|a, b| b.1.packets.cmp(&a.1.packets).then(a.0.cmp(&b.0)));
+        v
+    }
+}
+
+/// The outer header fields an episode needs, whatever record they came from.
+#[derive(Clone, Copy)]
+struct Shape {
+    dst: Addr,
+    tcp_flags: Option<u8>,
+    src_port: Option<u16>,
+    ttl: Option<u8>,
+    tcp_data: bool,
 }
 
 impl Triage {
@@ -441,6 +570,9 @@ impl Triage {
             non_ip: 0,
             untimed: 0,
             from_logs: 0,
+            episodes: Episodes::default(),
+            tcp_data: 0,
+            gre_log_pairs: GrePairs::default(),
         }
     }
 
@@ -461,8 +593,9 @@ impl Triage {
         };
         // TSUBAME's key: the outer protocol, and for TCP/UDP the destination port.
         let proto = outer.protocol();
+        let transport = main.get(oi + 1);
         let port = if matches!(proto, 6 | 17 | 132) {
-            match main.get(oi + 1) {
+            match transport {
                 Some(Layer::Tcp(t)) => t.dst_port(),
                 Some(Layer::Udp(u)) => u.dst_port(),
                 Some(Layer::Sctp(s)) => s.dst_port(),
@@ -471,7 +604,34 @@ impl Triage {
         } else {
             0
         };
-        self.add_ip(ts_ns, len, v, src, proto, port, || {
+        let (dst, ttl) = match outer {
+            IpRef::V4(o) => (Addr::v4(u32::from_be_bytes(o.dst())), o.ttl()),
+            IpRef::V6(o) => (Addr::v6(u128::from_be_bytes(o.dst())), o.hop_limit()),
+        };
+        let shape = match transport {
+            Some(Layer::Tcp(t)) => Shape {
+                dst,
+                tcp_flags: Some(t.flags() as u8),
+                src_port: Some(t.src_port()),
+                ttl: Some(ttl),
+                tcp_data: is_tcp_data(t.flags() as u8, d.payload.len()),
+            },
+            Some(Layer::Udp(u)) => Shape {
+                dst,
+                tcp_flags: None,
+                src_port: Some(u.src_port()),
+                ttl: Some(ttl),
+                tcp_data: false,
+            },
+            _ => Shape {
+                dst,
+                tcp_flags: None,
+                src_port: None,
+                ttl: Some(ttl),
+                tcp_data: false,
+            },
+        };
+        self.add_ip(ts_ns, len, v, src, proto, port, shape, || {
             // The innermost IP header and what follows it, found by protocol tags alone:
             // views are rebuilt only for the layers read.
             let ii = d.inner_ip_index();
@@ -497,17 +657,42 @@ impl Triage {
     pub fn add_quick(&mut self, ts_ns: i64, len: u32, q: &Quick, v: &Verdict) {
         let ip = q.ip();
         let src = Source::V4(u32::from_be_bytes(ip.src()));
-        self.add_ip(ts_ns, len, v, src, ip.protocol(), q.dst_port(), || {
-            let (inner_ip, inner_dport) = match q {
-                Quick::GreUdp { inner, udp, .. } => (Some(*inner), Some(udp.dst_port())),
-                _ => (None, None),
-            };
-            FloodHeaders {
-                outer: Some(ip),
-                inner_ip,
-                inner_dport,
-            }
-        });
+        let (tcp_flags, src_port, tcp_data) = match q {
+            Quick::Tcp { tcp, payload, .. } => (
+                Some(tcp.flags() as u8),
+                Some(tcp.src_port()),
+                is_tcp_data(tcp.flags() as u8, payload.len()),
+            ),
+            Quick::Udp { udp, .. } => (None, Some(udp.src_port()), false),
+            Quick::GreUdp { .. } => (None, None, false),
+        };
+        let shape = Shape {
+            dst: Addr::v4(u32::from_be_bytes(ip.dst())),
+            tcp_flags,
+            src_port,
+            ttl: Some(ip.ttl()),
+            tcp_data,
+        };
+        self.add_ip(
+            ts_ns,
+            len,
+            v,
+            src,
+            ip.protocol(),
+            q.dst_port(),
+            shape,
+            || {
+                let (inner_ip, inner_dport) = match q {
+                    Quick::GreUdp { inner, udp, .. } => (Some(*inner), Some(udp.dst_port())),
+                    _ => (None, None),
+                };
+                FloodHeaders {
+                    outer: Some(ip),
+                    inner_ip,
+                    inner_dport,
+                }
+            },
+        );
     }
 
     /// Packet, byte, time and class counts every packet makes, with or without IP.
@@ -531,9 +716,38 @@ impl Triage {
         src: Source,
         proto: u8,
         port: u16,
+        shape: Shape,
         flood: impl FnOnce() -> FloodHeaders<'a>,
     ) {
         self.count_packet(ts_ns, len, v);
+        self.tcp_data += shape.tcp_data as u64;
+        if let Some(kind) = attack_shape(
+            v.class,
+            proto,
+            shape.tcp_flags,
+            shape.src_port,
+            v.class == Class::Fragment,
+        ) {
+            self.episodes.add(&Sample {
+                ts_ns,
+                len: len as u64,
+                count: 1,
+                src: match src {
+                    Source::V4(a) => Addr::v4(a),
+                    Source::V6(a) => Addr::v6(a),
+                },
+                dst: shape.dst,
+                kind,
+                src_port: shape.src_port.unwrap_or(0),
+                // A non-first fragment has no transport header, so no port.
+                dst_port: (matches!(proto, 6 | 17 | 132) && v.class != Class::Fragment)
+                    .then_some(port),
+                ttl: shape.ttl,
+                class: v.class,
+                tcp_data: shape.tcp_data,
+                first_fragment: v.tags.has(noisefloor_classify::Tags::FIRST_FRAGMENT),
+            });
+        }
         let c = &mut self.classes[v.class.index()];
         match src {
             Source::V4(a) => {
@@ -578,6 +792,38 @@ impl Triage {
             self.non_ip += n;
             return;
         };
+        if o.proto == Some(47)
+            && let (Some(dst), Some(t)) = (o.dst, ts)
+        {
+            self.gre_log_pairs.add(src, dst, o.ip_len, o.ip_id, t, n);
+        }
+        // A record standing for several packets (Cisco IOS "N packets" summaries over minutes)
+        // has no per-second timing: it counts everywhere but in episodes.
+        if n == 1
+            && let (Some(t), Some(dst), Some(proto)) = (ts, o.dst, o.proto)
+            && let Some(kind) = attack_shape(
+                v.class,
+                proto,
+                o.tcp_flags,
+                o.src_port,
+                o.frag_offset.is_some_and(|f| f > 0),
+            )
+        {
+            self.episodes.add(&Sample {
+                ts_ns: t,
+                len,
+                count: n,
+                src: Addr::from_ip(src),
+                dst: Addr::from_ip(dst),
+                kind,
+                src_port: o.src_port.unwrap_or(0),
+                dst_port: o.dst_port,
+                ttl: o.ttl,
+                class: v.class,
+                tcp_data: false,
+                first_fragment: false,
+            });
+        }
         c.sources.add(src);
         // Records without a time sort as the epoch in first/last seen; they are rare (dmesg).
         self.top
@@ -648,6 +894,12 @@ impl Triage {
         }
     }
 
+    /// Call after each batch a thread decodes: episodes close their pieces there, so pieces
+    /// from different threads meet only at their edges (see [`Episodes::flush`]).
+    pub fn end_batch(&mut self) {
+        self.episodes.flush();
+    }
+
     /// Folds another thread's triage into this one.
     pub fn merge(&mut self, mut o: Triage) {
         self.flush_day();
@@ -675,6 +927,9 @@ impl Triage {
         self.non_ip += o.non_ip;
         self.untimed += o.untimed;
         self.from_logs += o.from_logs;
+        self.episodes.merge(std::mem::take(&mut o.episodes));
+        self.tcp_data += o.tcp_data;
+        self.gre_log_pairs.merge(&o.gre_log_pairs);
     }
 
     /// Call once after the last `add`/`merge`, before reading the results.

@@ -34,6 +34,7 @@ fn report(fast: bool, frames: &[Vec<u8>]) -> String {
         errors: Vec::new(),
         logs: Default::default(),
         log_zone: "UTC".into(),
+        role: None,
     };
     Explained::new(&t, inputs).json()
 }

@@ -3,6 +3,7 @@
 //! Voelker and Savage). Used by tests (ground truth per packet) and by `bench/` (a
 //! reproducible 10 M-packet capture).
 
+pub mod attacks;
 pub mod lake;
 pub mod live;
 
@@ -154,7 +155,7 @@ impl Sensor {
 const SENSOR_MAC: [u8; 6] = [0x00, 0x1c, 0x7f, 0x81, 0x01, 0x3e];
 const ROUTER_MAC: [u8; 6] = [0x40, 0x55, 0x39, 0x6f, 0xc8, 0x96];
 
-fn eth(ip: &[u8]) -> Vec<u8> {
+pub fn eth(ip: &[u8]) -> Vec<u8> {
     let mut f = Vec::with_capacity(14 + ip.len());
     EthernetRepr {
         dst: SENSOR_MAC,
@@ -166,7 +167,7 @@ fn eth(ip: &[u8]) -> Vec<u8> {
 }
 
 /// Public-looking source: avoids 0/8, 10/8, 127/8, 224/3 so sources read as Internet hosts.
-fn public_addr(rng: &mut Rng) -> [u8; 4] {
+pub fn public_addr(rng: &mut Rng) -> [u8; 4] {
     loop {
         let a = rng.addr();
         if !matches!(a[0], 0 | 10 | 127 | 224..=255) {
@@ -198,6 +199,29 @@ fn random_inner_udp(rng: &mut Rng, id: u16, payload: &[u8]) -> Vec<u8> {
 }
 
 fn mirai_gre(rng: &mut Rng, sensor: &Sensor, kind: Kind) -> Vec<u8> {
+    // Mirai floods one /32 target, or random addresses inside a target prefix.
+    mirai_gre_to(
+        rng,
+        kind,
+        |rng| {
+            if rng.below(2) == 0 {
+                sensor.target()
+            } else {
+                sensor.addr(rng)
+            }
+        },
+        public_addr,
+    )
+}
+
+/// A Mirai GRE flood packet of `kind` to the outer destination `dst` picks, from the outer
+/// source `src` picks (each called once, in this order, after the inner packet is made).
+pub fn mirai_gre_to(
+    rng: &mut Rng,
+    kind: Kind,
+    dst: impl FnOnce(&mut Rng) -> [u8; 4],
+    src: impl FnOnce(&mut Rng) -> [u8; 4],
+) -> Vec<u8> {
     let r = rng.u16();
     let (outer_id, inner_id) = match kind {
         // Raw values written without byte swapping: on the wire a little-endian bot's
@@ -232,14 +256,9 @@ fn mirai_gre(rng: &mut Rng, sensor: &Sensor, kind: Kind) -> Vec<u8> {
         }
         .emit(&inner_pkt, &mut gre);
     }
-    // Mirai floods one /32 target, or random addresses inside a target prefix.
-    let dst = if rng.below(2) == 0 {
-        sensor.target()
-    } else {
-        sensor.addr(rng)
-    };
+    let dst = dst(rng);
     let outer = Ipv4Repr {
-        src: public_addr(rng),
+        src: src(rng),
         dst,
         protocol: 47,
         ttl: 40 + rng.below(24) as u8,
