@@ -180,19 +180,18 @@ fn reflectors(rng: &mut Rng, n: usize) -> Vec<[u8; 4]> {
 pub fn scenarios(seed: u64) -> Vec<Scenario> {
     let mut rng = Rng::new(seed);
     let mut out = Vec::new();
-    let mut add = |name: &str,
-                   attacks: Vec<TruthAttack>,
-                   f: &mut dyn FnMut(&mut Rng, &mut Frames)| {
-        let mut frames = Vec::new();
-        background(&mut rng, 0, 600, 4, &mut frames);
-        f(&mut rng, &mut frames);
-        frames.sort_by_key(|x| x.0);
-        out.push(Scenario {
-            name: name.to_string(),
-            frames,
-            attacks,
-        });
-    };
+    let mut add =
+        |name: &str, attacks: Vec<TruthAttack>, f: &mut dyn FnMut(&mut Rng, &mut Frames)| {
+            let mut frames = Vec::new();
+            background(&mut rng, 0, 600, 4, &mut frames);
+            f(&mut rng, &mut frames);
+            frames.sort_by_key(|x| x.0);
+            out.push(Scenario {
+                name: name.to_string(),
+                frames,
+                attacks,
+            });
+        };
     let truth = |kind, target: String, service_port, spoofed| TruthAttack {
         kind,
         target,
