@@ -31,7 +31,9 @@ pub fn duration(s: f64) -> String {
 
 /// `1,650`, or `0.4` below ten.
 pub fn rate(r: f64) -> String {
-    if r < 10.0 {
+    if r < 0.1 {
+        format!("{r:.3}")
+    } else if r < 10.0 {
         format!("{r:.1}")
     } else {
         int(r.round() as u64)

@@ -294,51 +294,41 @@ impl Ports {
     }
 }
 
-/// The heaviest sources (Misra-Gries, 16 counters): each count is low by at most the
-/// packets counted divided by 17, so "a few sources sent nearly everything" is reliable.
+/// The heaviest sources: a majority vote (Boyer-Moore) in each of 16 buckets of the source
+/// hash, O(1) per packet. A source with most of its bucket's packets keeps a count of at
+/// least its packets minus the rest of the bucket's, so "a few sources sent nearly
+/// everything" is seen, and spread sources leave counts near zero.
 #[derive(Clone, Debug, Default)]
 struct Heavy {
-    counters: Vec<(u64, u64)>,
+    votes: [(u64, u64); HEAVY],
 }
 const HEAVY: usize = 16;
 impl Heavy {
     #[inline]
     fn add(&mut self, h: u64, n: u64) {
-        if let Some(c) = self.counters.iter_mut().find(|c| c.0 == h) {
-            c.1 += n;
-        } else if self.counters.len() < HEAVY {
-            self.counters.push((h, n));
+        let v = &mut self.votes[(h & (HEAVY as u64 - 1)) as usize];
+        if v.0 == h {
+            v.1 += n;
+        } else if v.1 >= n {
+            v.1 -= n;
         } else {
-            let dec = n.min(self.counters.iter().map(|c| c.1).min().unwrap_or(0));
-            for c in &mut self.counters {
-                c.1 -= dec;
-            }
-            self.counters.retain(|c| c.1 > 0);
-            if n > dec {
-                self.counters.push((h, n - dec));
-            }
+            *v = (h, n - v.1);
         }
     }
     fn merge(&mut self, o: &Heavy) {
-        for &(h, n) in &o.counters {
-            match self.counters.iter_mut().find(|c| c.0 == h) {
-                Some(c) => c.1 += n,
-                None => self.counters.push((h, n)),
+        for (a, b) in self.votes.iter_mut().zip(o.votes.iter()) {
+            if a.0 == b.0 {
+                a.1 += b.1;
+            } else if a.1 >= b.1 {
+                a.1 -= b.1;
+            } else {
+                *a = (b.0, b.1 - a.1);
             }
-        }
-        if self.counters.len() > HEAVY {
-            self.counters
-                .sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-            let cut = self.counters[HEAVY].1;
-            for c in &mut self.counters {
-                c.1 = c.1.saturating_sub(cut);
-            }
-            self.counters.retain(|c| c.1 > 0);
         }
     }
     /// Packets of the `k` heaviest sources (a lower bound).
     fn top(&self, k: usize) -> u64 {
-        let mut v: Vec<u64> = self.counters.iter().map(|c| c.1).collect();
+        let mut v: Vec<u64> = self.votes.iter().map(|c| c.1).collect();
         v.sort_unstable_by(|a, b| b.cmp(a));
         v.iter().take(k).sum()
     }
@@ -603,11 +593,21 @@ impl Episodes {
         }
         let n = s.count.max(1);
         let sec = s.ts_ns.div_euclid(1_000_000_000);
-        if !self.trackers.contains_key(&key) && self.trackers.len() >= MAX_TRACKERS {
+        if self.trackers.len() >= MAX_TRACKERS && !self.trackers.contains_key(&key) {
             self.shed_trackers();
         }
         let gap_s = self.gap_s;
-        let t = self.trackers.entry(key).or_insert(Tracker {
+        // One lookup per packet: the fields are borrowed apart.
+        let Episodes {
+            trackers,
+            closed,
+            last_closed,
+            open,
+            hasher,
+            dropped_packets,
+            ..
+        } = self;
+        let t = trackers.entry(key).or_insert(Tracker {
             sec,
             in_sec: 0,
             last_hot: i64::MIN,
@@ -633,18 +633,15 @@ impl Episodes {
             t.frags = 0;
             let quiet = sec.saturating_sub(t.last_hot) > gap_s;
             if quiet && let Some(p) = t.piece.take() {
-                self.open -= 1;
-                close_piece(&mut self.closed, &mut self.last_closed, *p, gap_s);
+                *open -= 1;
+                close_piece(closed, last_closed, *p, gap_s);
             }
         }
-        let Some(t) = self.trackers.get_mut(&key) else {
-            return;
-        };
         t.in_sec += n;
         t.frags += fragment as u64 * n;
         if t.piece.is_none() && t.in_sec >= HOT_PPS {
-            if self.open >= MAX_OPEN {
-                self.dropped_packets += n;
+            if *open >= MAX_OPEN {
+                *dropped_packets += n;
                 return;
             }
             let mut p = Piece::new(key, t.sec);
@@ -658,12 +655,12 @@ impl Episodes {
             p.fragments += t.frags - fragment as u64 * n;
             p.packets = p.undetailed;
             t.piece = Some(Box::new(p));
-            self.open += 1;
+            *open += 1;
         }
         let Some(p) = &mut t.piece else {
             return;
         };
-        let h = self.hasher.hash_one(s.src);
+        let h = hasher.hash_one(s.src);
         p.packets += n;
         p.bytes += s.len;
         p.first_ns = p.first_ns.min(s.ts_ns);

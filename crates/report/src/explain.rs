@@ -537,6 +537,23 @@ fn class_verdict(t: &Triage, c: Class, in_attacks: u64, attacks: &[Attack]) -> S
         .map(attack_text::title)
         .collect();
     let what = names.join("; ");
+    // A Mirai GRE flood packet in a gre-flood is what its class says: the episode adds
+    // the target and the rate, and whether the outer sources are forged.
+    if c.is_mirai_gre() {
+        let spoofed = attacks
+            .iter()
+            .any(|a| a.classes[c.index()] > 0 && a.spoofed);
+        return format!(
+            "{} of these packets form the attack(s) above ({what}). {base}{}",
+            int(in_attacks.min(packets)),
+            if spoofed {
+                " The flood's outer sources look forged (uniformly random, one or two packets each): they are not \
+                 necessarily the infected devices."
+            } else {
+                ""
+            }
+        );
+    }
     if in_attacks * 100 >= packets * 99 {
         format!(
             "{} of these {} packets belong to the attack(s) above ({what}): judged by rate and concentration on one target, they are not {}.",
