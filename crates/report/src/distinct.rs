@@ -298,18 +298,21 @@ fn mix(mut h: u64) -> u64 {
     h ^ (h >> 33)
 }
 
-/// `hash` must be uniform in its leading bits (one of the `hash_*` methods).
+/// `hash` must be uniform in its leading bits (one of the `hash_*` methods). `M`, the
+/// register count, is a power of two; its bits are known at compile time.
 #[inline]
-fn hll_add(h: &mut [u8; HLL_M], hash: u64) {
-    let idx = (hash >> (64 - HLL_P)) as usize;
-    let rest = hash << HLL_P | (1 << (HLL_P - 1));
+pub(crate) fn hll_add<const M: usize>(h: &mut [u8; M], hash: u64) {
+    let p = M.trailing_zeros();
+    let idx = (hash >> (64 - p)) as usize;
+    let rest = hash << p | (1 << (p - 1));
     let rank = rest.leading_zeros() as u8 + 1;
     // A store every time rather than a branch that the random ranks would mispredict.
     h[idx] = h[idx].max(rank);
 }
 
-fn hll_estimate(h: &[u8; HLL_M]) -> u64 {
-    let m = HLL_M as f64;
+/// The HyperLogLog estimate, with linear counting while registers are still empty.
+pub(crate) fn hll_estimate<const M: usize>(h: &[u8; M]) -> u64 {
+    let m = M as f64;
     let alpha = 0.7213 / (1.0 + 1.079 / m);
     let (mut sum, mut zeros) = (0.0f64, 0usize);
     for &r in h.iter() {

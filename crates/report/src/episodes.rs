@@ -55,6 +55,8 @@ use std::net::IpAddr;
 use foldhash::fast::FixedState;
 use noisefloor_classify::{Amplifier, AttackKind, Class, amplifier};
 
+use crate::distinct::{hll_add, hll_estimate};
+
 /// Packets in one second that make a destination hot: its episode's detail is kept from
 /// then on (a tenth of the attack rate, so an attack's ramp is kept too).
 pub const HOT_PPS: u64 = 10;
@@ -69,8 +71,8 @@ const MAX_EDGES: usize = 4096;
 pub const MAX_PIECES: usize = 65_536;
 /// Sources counted exactly per entry before the estimate takes over.
 pub const EXACT_SOURCES: usize = 1024;
-const HLL_BITS: u32 = 10;
-const HLL_M: usize = 1 << HLL_BITS;
+/// Registers of the sources' HyperLogLog (about ±3 %).
+const HLL_M: usize = 1 << 10;
 /// Ports kept exactly per entry; more distinct ports are counted, not named.
 const EXACT_PORTS: usize = 16;
 /// A fixed seed: the same input gives the same estimates on every run.
@@ -179,65 +181,40 @@ impl Sources {
             None => {
                 self.exact.insert(h);
                 if self.exact.len() > EXACT_SOURCES {
-                    let mut r = Box::new([0u8; HLL_M]);
-                    for &x in &self.exact {
-                        hll_add(&mut r, x);
-                    }
-                    self.exact = hashbrown::HashSet::with_hasher(FixedState::with_seed(SEED));
-                    self.hll = Some(r);
+                    self.sketch();
                 }
             }
         }
     }
-    fn merge(&mut self, o: &Sources) {
-        if let Some(oh) = &o.hll {
-            // Force the sketch, then take the register maxima.
-            if self.hll.is_none() {
-                let mut r = Box::new([0u8; HLL_M]);
-                for &x in &self.exact {
-                    hll_add(&mut r, x);
-                }
-                self.exact.clear();
-                self.hll = Some(r);
+    /// Moves the exact hashes into the sketch (once), and returns it.
+    fn sketch(&mut self) -> &mut [u8; HLL_M] {
+        self.hll.get_or_insert_with(|| {
+            let mut r = Box::new([0u8; HLL_M]);
+            for x in self.exact.drain() {
+                hll_add(&mut r, x);
             }
-            if let Some(r) = &mut self.hll {
-                for (a, b) in r.iter_mut().zip(oh.iter()) {
+            r
+        })
+    }
+    fn merge(&mut self, o: &Sources) {
+        match &o.hll {
+            Some(oh) => {
+                for (a, b) in self.sketch().iter_mut().zip(oh.iter()) {
                     *a = (*a).max(*b);
                 }
             }
-        } else {
-            for &x in &o.exact {
-                self.add(x);
+            None => {
+                for &x in &o.exact {
+                    self.add(x);
+                }
             }
         }
     }
     fn count(&self) -> (u64, bool) {
-        let Some(r) = &self.hll else {
-            return (self.exact.len() as u64, true);
-        };
-        let m = HLL_M as f64;
-        let mut sum = 0.0;
-        let mut zeros = 0;
-        for &x in r.iter() {
-            sum += 2f64.powi(-(x as i32));
-            zeros += (x == 0) as usize;
+        match &self.hll {
+            Some(r) => (hll_estimate(r), false),
+            None => (self.exact.len() as u64, true),
         }
-        let raw = 0.7213 / (1.0 + 1.079 / m) * m * m / sum;
-        let est = if raw <= 2.5 * m && zeros > 0 {
-            m * (m / zeros as f64).ln()
-        } else {
-            raw
-        };
-        (est.round() as u64, false)
-    }
-}
-
-#[inline]
-fn hll_add(r: &mut [u8; HLL_M], h: u64) {
-    let i = (h >> (64 - HLL_BITS)) as usize;
-    let rank = ((h << HLL_BITS) | (1 << (HLL_BITS - 1))).leading_zeros() as u8 + 1;
-    if r[i] < rank {
-        r[i] = rank;
     }
 }
 
@@ -431,14 +408,7 @@ impl Piece {
     /// Sums edges of the same second; past [`MAX_EDGES`] the older half counts as whole
     /// seconds (exact unless input far out of order touches them again).
     fn compact_edges(&mut self) {
-        self.edges.sort_unstable();
-        let mut out: Vec<(i64, u64)> = Vec::with_capacity(self.edges.len());
-        for &(sec, n) in &self.edges {
-            match out.last_mut() {
-                Some(l) if l.0 == sec => l.1 += n,
-                _ => out.push((sec, n)),
-            }
-        }
+        let mut out = sum_by_second(std::mem::take(&mut self.edges));
         if out.len() > MAX_EDGES {
             let old = out.len() / 2;
             for &(_, n) in &out[..old] {
@@ -449,17 +419,17 @@ impl Piece {
         self.edges = out;
     }
 
-    /// The most packets in one second.
+    /// The most packets in one second: edge seconds summed across batches, or a whole one.
     fn peak(&self) -> u64 {
-        let mut p = self.clone();
-        p.seal();
-        p.compact_edges();
-        p.edges
+        let mut edges = self.edges.clone();
+        edges.extend(self.batch_first);
+        edges.extend(self.batch_last);
+        sum_by_second(edges)
             .iter()
             .map(|e| e.1)
             .max()
             .unwrap_or(0)
-            .max(p.peak_inner)
+            .max(self.peak_inner)
     }
 
     /// Folds `o` (same key, overlapping or adjacent in time; both sealed) into this piece.
@@ -784,6 +754,19 @@ impl Episodes {
         });
         out
     }
+}
+
+/// Counts per second, one entry per second, ascending.
+fn sum_by_second(mut v: Vec<(i64, u64)>) -> Vec<(i64, u64)> {
+    v.sort_unstable();
+    let mut out: Vec<(i64, u64)> = Vec::with_capacity(v.len());
+    for (sec, n) in v {
+        match out.last_mut() {
+            Some(l) if l.0 == sec => l.1 += n,
+            _ => out.push((sec, n)),
+        }
+    }
+    out
 }
 
 /// Seals a piece and keeps it: it continues this thread's last piece of the same key when
