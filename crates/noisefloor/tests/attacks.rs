@@ -225,14 +225,19 @@ fn real_attack_captures_get_the_right_verdicts() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-#[test]
-fn a_spoofed_syn_flood_is_not_called_a_scan_and_its_sources_are_not_listed_as_devices() {
-    let path = data("stopddos/pkt.TCP.synflood.spoofed.head.pcap");
+/// The text report of a fixture under tests/data/stopddos.
+fn explain_text(file: &str) -> String {
+    let path = data(&format!("stopddos/{file}"));
     let out = Command::new(env!("CARGO_BIN_EXE_noisefloor"))
         .args(["explain", path.to_str().unwrap()])
         .output()
         .expect("run");
-    let text = String::from_utf8_lossy(&out.stdout);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_spoofed_syn_flood_is_not_called_a_scan_and_its_sources_are_not_listed_as_devices() {
+    let text = explain_text("pkt.TCP.synflood.spoofed.head.pcap");
     assert!(text.contains("Attacks on you"), "{text}");
     assert!(
         text.contains("SYN flood against 10.10.10.10:25565"),
@@ -249,12 +254,7 @@ fn a_spoofed_syn_flood_is_not_called_a_scan_and_its_sources_are_not_listed_as_de
 
 #[test]
 fn reflection_is_not_called_backscatter_with_nothing_to_block() {
-    let path = data("stopddos/amp.TCP.reflection.SYNACK.head.pcap");
-    let out = Command::new(env!("CARGO_BIN_EXE_noisefloor"))
-        .args(["explain", path.to_str().unwrap()])
-        .output()
-        .expect("run");
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = explain_text("amp.TCP.reflection.SYNACK.head.pcap");
     assert!(text.contains("TCP reflection"), "{text}");
     assert!(!text.contains("Backscatter: nothing to block"), "{text}");
 }
