@@ -894,10 +894,10 @@ impl Triage {
         }
     }
 
-    /// Call after each batch a thread decodes: episodes close their pieces there, so pieces
-    /// from different threads meet only at their edges (see [`Episodes::flush`]).
+    /// Call after each batch a thread decodes: episodes record their edge seconds there, so
+    /// pieces from different threads sum exactly where they meet (see [`Episodes::end_batch`]).
     pub fn end_batch(&mut self) {
-        self.episodes.flush();
+        self.episodes.end_batch();
     }
 
     /// Folds another thread's triage into this one.
