@@ -108,28 +108,39 @@ fn after<'a>(w: &[&'a str], key: &str) -> Option<(usize, &'a str)> {
     w.get(i + 1).map(|v| (i + 1, *v))
 }
 
-fn protocol_in(w: &[&str]) -> Option<u8> {
+/// The protocol a message names, if it does. A number past 255 is an error: IP protocol
+/// numbers are one byte, so it is damage, not a message about something that is not IP.
+fn protocol_in(w: &[&str]) -> Result<Option<u8>, &'static str> {
+    let number = |v: &str| {
+        let v = v.trim_end_matches([',', ')']);
+        match protocol_number(v) {
+            None if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => {
+                Err("Cisco ASA: protocol number above 255")
+            }
+            n => Ok(n),
+        }
+    };
     for (i, x) in w.iter().enumerate() {
         // "protocol 47", "protocol= ICMP", "proto = UDP", "protocol=UDP".
         if let Some(p) = x
             .strip_prefix("protocol=")
             .or_else(|| x.strip_prefix("proto="))
             && !p.is_empty()
-            && let Some(n) = protocol_number(p.trim_end_matches([',', ')']))
+            && let Some(n) = number(p)?
         {
-            return Some(n);
+            return Ok(Some(n));
         }
         if matches!(*x, "protocol" | "protocol=" | "proto") {
             let mut v = w.get(i + 1).copied().unwrap_or("");
             if v == "=" {
                 v = w.get(i + 2).copied().unwrap_or("");
             }
-            if let Some(n) = protocol_number(v.trim_end_matches([',', ')'])) {
-                return Some(n);
+            if let Some(n) = number(v)? {
+                return Ok(Some(n));
             }
         }
     }
-    w.iter().find_map(|x| {
+    Ok(w.iter().find_map(|x| {
         let x = x.trim_end_matches(',');
         matches!(
             x.to_ascii_lowercase().as_str(),
@@ -137,7 +148,7 @@ fn protocol_in(w: &[&str]) -> Option<u8> {
         )
         .then(|| protocol_number(x))
         .flatten()
-    })
+    }))
 }
 
 fn action_of(body: &str, id: Option<u32>) -> Action {
@@ -177,7 +188,7 @@ pub(crate) fn parse_asa<'a>(env: &Envelope<'a>) -> ParseResult<'a> {
     let w = words(body);
     let mut o = Observation::new();
     o.action = Some(action_of(body, id));
-    o.proto = protocol_in(&w);
+    o.proto = protocol_in(&w)?;
     let (a, b) = if body.starts_with("Built ") || body.starts_with("Teardown ") {
         built_teardown(&w, body)
     } else if let Some((_, f)) = after(&w, "faddr") {
@@ -323,6 +334,13 @@ fn built_teardown<'a>(w: &[&'a str], body: &str) -> (Option<End<'a>>, Option<End
     }
 }
 
+/// The most packets one IOS ACL log line may stand for. IOS reports the packets an entry
+/// matched since its last message, once per log-update interval (5 minutes by default);
+/// 10^9 in one report is over 3 million packets a second to one logged entry for the whole
+/// interval, far past what a router logs. Larger counts (4294967295 is a 32-bit counter
+/// at -1) are damage, and one such line would outweigh every other record in the totals.
+const IOS_MAX_COUNT: u32 = 1_000_000_000;
+
 /// Cisco IOS `%SEC-6-IPACCESSLOGP: list 102 denied tcp 10.0.6.56(3067) -> 172.36.4.7(139),
 /// 1 packet` (also IPACCESSLOGDP for ICMP `(3/1)`, IPACCESSLOGNP for other protocols, and
 /// IPACCESSLOGS for standard lists with only a source).
@@ -339,11 +357,17 @@ pub(crate) fn parse_ios<'a>(env: &Envelope<'a>) -> ParseResult<'a> {
     let verb = w.get(li + 1).copied().unwrap_or("");
     o.action = Some(Action::from_word(verb));
     let mut at = li + 2;
-    if w.get(at)
-        .is_some_and(|p| protocol_number(p).is_some() && endpoint(p).is_none())
+    if let Some(p) = w.get(at)
+        && endpoint(p).is_none()
     {
-        o.proto = protocol_number(w[at]);
-        at += 1;
+        // IPACCESSLOGNP names the protocol by number: one byte.
+        if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && protocol_number(p).is_none() {
+            return Err("Cisco IOS: protocol number above 255");
+        }
+        if let Some(n) = protocol_number(p) {
+            o.proto = Some(n);
+            at += 1;
+        }
     }
     let src = w
         .get(at)
@@ -374,6 +398,9 @@ pub(crate) fn parse_ios<'a>(env: &Envelope<'a>) -> ParseResult<'a> {
             .get(k.wrapping_sub(1))
             .and_then(|n| num(n))
             .ok_or("Cisco IOS: bad packet count")?;
+        if o.count > IOS_MAX_COUNT {
+            return Err("Cisco IOS: packet count above 10^9 (a wrapped or corrupt counter)");
+        }
     }
     Ok(Some(o))
 }
@@ -443,5 +470,52 @@ mod tests {
             (o.proto, o.src_port, o.dst_port, o.count),
             (Some(6), Some(3067), Some(139), 3)
         );
+    }
+
+    #[test]
+    fn protocol_numbers_above_255_are_rejected() {
+        // IP protocol numbers are 8 bits: 99999 is damage, not a "non-IP" record.
+        let r = p(
+            "%ASA-3-106010: Deny inbound protocol 99999 src outside:115.51.6.185 dst outside:116.6.127.120",
+        );
+        assert!(r.unwrap_err().contains("protocol"));
+        let r = p(
+            "%ASA-3-106010: Deny inbound protocol 256 src outside:115.51.6.185 dst outside:116.6.127.120",
+        );
+        assert!(r.is_err());
+        let o = p("%ASA-3-106010: Deny inbound protocol 255 src outside:115.51.6.185 dst outside:116.6.127.120").unwrap().unwrap();
+        assert_eq!(o.proto, Some(255));
+        let ios = |m: &'static str| {
+            parse_ios(&Envelope {
+                message: m,
+                ..Default::default()
+            })
+        };
+        let r =
+            ios("%SEC-6-IPACCESSLOGNP: list 101 denied 99999 10.0.6.56 -> 172.36.4.7, 1 packet");
+        assert!(r.unwrap_err().contains("protocol"));
+        let o = ios("%SEC-6-IPACCESSLOGNP: list 101 denied 47 10.0.6.56 -> 172.36.4.7, 1 packet")
+            .unwrap()
+            .unwrap();
+        assert_eq!(o.proto, Some(47));
+    }
+
+    #[test]
+    fn ios_packet_counts_beyond_reason_are_rejected() {
+        let ios = |n: &str| {
+            let m: &'static str = Box::leak(
+                format!("%SEC-6-IPACCESSLOGP: list 102 denied tcp 10.0.6.56(3067) -> 172.36.4.7(139), {n} packets")
+                    .into_boxed_str(),
+            );
+            parse_ios(&Envelope {
+                message: m,
+                ..Default::default()
+            })
+        };
+        assert_eq!(ios("1000000000").unwrap().unwrap().count, 1_000_000_000);
+        assert!(ios("1000000001").unwrap_err().contains("packet count"));
+        // u32::MAX: a wrapped or unset counter, not four billion packets.
+        assert!(ios("4294967295").unwrap_err().contains("packet count"));
+        assert!(ios("99999999999").unwrap_err().contains("packet count"));
     }
 }

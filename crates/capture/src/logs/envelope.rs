@@ -84,9 +84,12 @@ pub(crate) fn parse<'s>(
     let rb = rest.as_bytes();
     // RFC 5424: "1 " then an RFC 3339 time.
     if let Some(after) = rest.strip_prefix("1 ")
-        && let Some((stamp, n)) = time::parse_iso(after.as_bytes())
+        && let Some(iso) = time::parse_iso_checked(after.as_bytes())
     {
-        return Parsed::Line(rfc5424(&after[n..], stamp, zone));
+        return match iso {
+            Ok((stamp, n)) => Parsed::Line(rfc5424(&after[n..], stamp, zone)),
+            Err(why) => Parsed::Bad(impossible(why, true)),
+        };
     }
     if let Some(time::BsdStamp {
         month,
@@ -97,11 +100,8 @@ pub(crate) fn parse<'s>(
     }) = time::parse_bsd(rb)
     {
         let assumed = year.is_none();
-        let year = year
-            .or(opts.year)
-            .unwrap_or_else(|| file.year_for_month(month));
         let civil = Civil {
-            year,
+            year: year.or(opts.year).unwrap_or(0),
             month,
             day,
             hour: h,
@@ -109,10 +109,14 @@ pub(crate) fn parse<'s>(
             second: s,
             nanos: ns,
         };
-        if !civil.valid() {
+        let ts = match year.or(opts.year) {
+            Some(_) if civil.valid() => Some(zone.to_utc_ns(&civil)),
+            Some(_) => None,
+            None => file.place_without_year(civil, zone),
+        };
+        let Some(ts) = ts else {
             return Parsed::Bad("impossible date in the syslog time");
-        }
-        let ts = zone.to_utc_ns(&civil);
+        };
         // Cisco writes "Jan 24 11:28:30.407: %LINK..." (a colon after the time).
         let after = rest[n..].strip_prefix(':').unwrap_or(&rest[n..]);
         let mut e = host_tag_message(after);
@@ -120,7 +124,11 @@ pub(crate) fn parse<'s>(
         e.assumed_year = assumed && opts.year.is_none();
         return Parsed::Line(e);
     }
-    if let Some((stamp, n)) = time::parse_iso(rb) {
+    if let Some(iso) = time::parse_iso_checked(rb) {
+        let (stamp, n) = match iso {
+            Ok(s) => s,
+            Err(why) => return Parsed::Bad(impossible(why, false)),
+        };
         // Windows Firewall and DShield lines begin with their own date: no envelope.
         if super::vendors::windows_looks_like(rest)
             || (rest.contains('\t') && super::vendors::dshield_looks_like(rest))
@@ -152,6 +160,19 @@ pub(crate) fn parse<'s>(
         bare: true,
         ..Default::default()
     })
+}
+
+/// The reason a line is rejected for a time that cannot be.
+fn impossible(why: time::Impossible, rfc5424: bool) -> &'static str {
+    use time::Impossible::*;
+    match (why, rfc5424) {
+        (Year, true) => "RFC 5424 time: year out of range",
+        (Date, true) => "RFC 5424 time: impossible date or time of day",
+        (Offset, true) => "RFC 5424 time: UTC offset out of range (hours 00-23, minutes 00-59)",
+        (Year, false) => "RFC 3339 time: year out of range",
+        (Date, false) => "RFC 3339 time: impossible date or time of day",
+        (Offset, false) => "RFC 3339 time: UTC offset out of range (hours 00-23, minutes 00-59)",
+    }
 }
 
 fn word(s: &str) -> (&str, &str) {

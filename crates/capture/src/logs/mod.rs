@@ -100,8 +100,10 @@ impl LogFormat {
 pub struct LogOptions {
     /// Parse every line with this parser only.
     pub format: Option<LogFormat>,
-    /// Year for timestamps without one (RFC 3164). Default: the file's modification year,
-    /// and the year before for months after the file's modification month.
+    /// Year for timestamps without one (RFC 3164). Default: the year of the file's
+    /// modification time, or the year before when that would put the line more than a day
+    /// after it. Given, it is the user's word over the file's time: records are then not
+    /// checked against the modification time either.
     pub year: Option<i64>,
     /// Zone of timestamps without an offset.
     pub zone: Zone,
@@ -143,6 +145,8 @@ pub struct LineParser<'o> {
     windows_fields: Option<vendors::WindowsFields>,
     journal: envelope::JournalExport,
     scratch: String,
+    /// Record times outside this range (ns since the epoch) are rejected.
+    bounds: Option<(i64, i64)>,
     /// The last line's time had no year (one was assumed).
     pub last_assumed_year: bool,
 }
@@ -157,6 +161,13 @@ impl<'o> LineParser<'o> {
             windows_fields: header.and_then(vendors::WindowsFields::parse),
             journal: envelope::JournalExport::default(),
             scratch: String::new(),
+            bounds: file.bounded.then(|| {
+                let latest = match opts.year {
+                    Some(_) => i64::MAX,
+                    None => file.ref_ns.saturating_add(time::SKEW_NS),
+                };
+                (time::EARLIEST_NS, latest)
+            }),
             last_assumed_year: false,
         }
     }
@@ -192,6 +203,7 @@ impl<'o> LineParser<'o> {
             windows_fields,
             journal,
             scratch,
+            bounds,
             last_assumed_year,
         } = self;
         let env = match envelope::parse(text, file, opts, zone, journal, scratch) {
@@ -202,7 +214,21 @@ impl<'o> LineParser<'o> {
             envelope::Parsed::Meta => return Outcome::Meta,
             envelope::Parsed::Bad(why) => return Outcome::Rejected(why),
         };
-        body(&env, opts.format, zone, windows_fields.as_ref())
+        match body(&env, opts.format, zone, windows_fields.as_ref()) {
+            Outcome::Record(o, _)
+                if let (Some(t), Some((earliest, latest))) = (o.ts_ns, *bounds)
+                    && (t < earliest || t > latest) =>
+            {
+                // A time that cannot be the packet's would put it on a wrong day, month
+                // or year in every report: reject the line, say why.
+                Outcome::Rejected(if t < earliest {
+                    "time before 1990 (device clock not set?)"
+                } else {
+                    "time more than a day after the file was last written"
+                })
+            }
+            o => o,
+        }
     }
 }
 
@@ -541,5 +567,205 @@ pub fn for_each_line(
     }
     if year_assumed {
         stats.assume_year(&chunk.file);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::time::Civil;
+    use super::*;
+
+    /// 2026-12-07 11:50:30 UTC, when samples/firewall-deny.log was last written.
+    const WRITTEN: i64 = 1_796_644_230_000_000_000;
+
+    fn utc(year: i64, month: u32, day: u32, hour: u32) -> i64 {
+        Civil {
+            year,
+            month,
+            day,
+            hour,
+            minute: 0,
+            second: 0,
+            nanos: 0,
+        }
+        .utc_ns()
+    }
+
+    /// What a line becomes in a file written at [`WRITTEN`]: its time, or why it was refused.
+    fn outcome(line: &str, opts: &LogOptions) -> Result<Option<i64>, &'static str> {
+        let file = FileContext::written_at("t.log", WRITTEN, "the test");
+        let mut p = LineParser::new(opts, &file, None);
+        match p.parse(line.as_bytes()) {
+            Outcome::Record(o, _) => Ok(o.ts_ns),
+            Outcome::Rejected(why) => Err(why),
+            o => panic!("{line}: {o:?}"),
+        }
+    }
+
+    fn time_of(line: &str) -> Result<Option<i64>, &'static str> {
+        outcome(line, &LogOptions::default())
+    }
+
+    const BODY: &str = "IN=eth0 OUT= SRC=203.0.113.5 DST=198.51.100.7 LEN=40 TTL=52 ID=1 PROTO=TCP SPT=4000 DPT=23 SYN";
+
+    #[test]
+    fn written_at_is_the_samples_mtime() {
+        assert_eq!(
+            WRITTEN,
+            utc(2026, 12, 7, 11) + 50 * 60_000_000_000 + 30_000_000_000
+        );
+    }
+
+    #[test]
+    fn syslog_year_puts_no_time_more_than_a_day_after_the_file() {
+        let at = |stamp: &str| time_of(&format!("{stamp} fw1 kernel: {BODY}")).unwrap();
+        // Issue 26: Dec 27 in a file written on Dec 7 is last year's, not 20 days ahead.
+        assert_eq!(
+            at("Dec 27 17:35:08"),
+            Some(utc(2025, 12, 27, 17) + 35 * 60_000_000_000 + 8_000_000_000)
+        );
+        assert_eq!(at("Dec  7 10:00:00"), Some(utc(2026, 12, 7, 10)));
+        // A day of clock skew (or of zone difference) is allowed.
+        assert_eq!(at("Dec  8 09:00:00"), Some(utc(2026, 12, 8, 9)));
+        assert_eq!(at("Dec  9 12:00:00"), Some(utc(2025, 12, 9, 12)));
+        assert_eq!(at("Jan  3 00:00:00"), Some(utc(2026, 1, 3, 0)));
+        // --year is the user's word: no guessing.
+        let forced = LogOptions {
+            year: Some(2026),
+            ..LogOptions::default()
+        };
+        assert_eq!(
+            outcome(&format!("Dec 27 17:00:00 fw1 kernel: {BODY}"), &forced),
+            Ok(Some(utc(2026, 12, 27, 17)))
+        );
+    }
+
+    #[test]
+    fn syslog_year_is_the_logs_own_at_new_year() {
+        // Written 2026-12-31 20:00 UTC, 05:00 on January 1st in Tokyo.
+        let file = FileContext::written_at("t.log", utc(2026, 12, 31, 20), "the test");
+        let opts = LogOptions {
+            zone: time::Zone::parse("Asia/Tokyo").unwrap(),
+            ..LogOptions::default()
+        };
+        let mut p = LineParser::new(&opts, &file, None);
+        let mut at = |stamp: &str| match p.parse(format!("{stamp} fw1 kernel: {BODY}").as_bytes()) {
+            Outcome::Record(o, _) => o.ts_ns,
+            o => panic!("{o:?}"),
+        };
+        assert_eq!(at("Jan  1 04:00:00"), Some(utc(2026, 12, 31, 19)));
+        assert_eq!(at("Dec 31 23:00:00"), Some(utc(2026, 12, 31, 14)));
+        // February 29th: the last one before the file (2024 for a file of 2025).
+        let file = FileContext::written_at("t.log", utc(2025, 3, 10, 0), "the test");
+        let mut p = LineParser::new(&opts, &file, None);
+        let line = format!("Feb 29 09:00:00 fw1 kernel: {BODY}");
+        assert!(
+            matches!(p.parse(line.as_bytes()), Outcome::Record(o, _) if o.ts_ns == Some(utc(2024, 2, 29, 0)))
+        );
+        let file = FileContext::written_at("t.log", utc(2026, 3, 10, 0), "the test");
+        let mut p = LineParser::new(&opts, &file, None);
+        assert_eq!(
+            p.parse(line.as_bytes()),
+            Outcome::Rejected("impossible date in the syslog time")
+        );
+    }
+
+    #[test]
+    fn impossible_times_are_rejected_not_stored() {
+        let line = |stamp: &str| time_of(&format!("<134>1 {stamp} fw1 kernel - - - {BODY}"));
+        assert_eq!(
+            line("2026-12-01T10:00:00+09:00"),
+            Ok(Some(utc(2026, 12, 1, 1)))
+        );
+        // RFC 5424 TIME-NUMOFFSET: hours 00-23, minutes 00-59.
+        assert!(
+            line("2026-12-01T10:00:00+99:99")
+                .unwrap_err()
+                .contains("offset")
+        );
+        assert!(
+            line("2026-12-01T10:00:00+23:60")
+                .unwrap_err()
+                .contains("offset")
+        );
+        assert!(line("9999-12-01T10:00:00Z").unwrap_err().contains("year"));
+        assert!(
+            line("1985-12-01T10:00:00Z")
+                .unwrap_err()
+                .contains("before 1990")
+        );
+        assert!(
+            line("2026-02-30T10:00:00Z")
+                .unwrap_err()
+                .contains("impossible")
+        );
+        // The file was written on 2026-12-07: a day of skew is allowed, not more.
+        assert!(line("2026-12-08T10:00:00Z").is_ok());
+        assert!(
+            line("2027-01-01T00:00:00Z")
+                .unwrap_err()
+                .contains("after the file")
+        );
+        // The same in rsyslog's RFC 3339 files and in times a firewall writes itself.
+        let file_line = |stamp: &str| time_of(&format!("{stamp} fw1 kernel: {BODY}"));
+        assert!(
+            file_line("2026-12-01T10:00:00+99:99")
+                .unwrap_err()
+                .contains("offset")
+        );
+        assert!(
+            file_line("9999-12-01T10:00:00Z")
+                .unwrap_err()
+                .contains("year")
+        );
+        assert!(
+            file_line("2030-12-01T10:00:00Z")
+                .unwrap_err()
+                .contains("after the file")
+        );
+        assert!(
+            file_line("Nov 28 9999 12:59:03")
+                .unwrap_err()
+                .contains("impossible")
+        );
+        let journal = |us: &str| {
+            time_of(&format!(
+                r#"{{"__REALTIME_TIMESTAMP":"{us}","MESSAGE":"{BODY}"}}"#
+            ))
+        };
+        assert!(journal("1796644230000000").is_ok());
+        assert!(
+            journal("4102444800000000")
+                .unwrap_err()
+                .contains("after the file")
+        );
+        assert!(journal("1000000").unwrap_err().contains("before 1990"));
+    }
+
+    #[test]
+    fn rejected_times_are_counted_with_their_line() {
+        let file = FileContext::written_at("t.log", WRITTEN, "the test");
+        let data = format!(
+            "Dec  1 10:00:00 fw1 kernel: {BODY}\n<134>1 2026-12-01T10:00:00+99:99 fw1 kernel - - - {BODY}\nDec  2 10:00:00 fw1 kernel: {BODY}\n"
+        );
+        let chunk = LineChunk {
+            file: std::sync::Arc::new(file),
+            first_line: 1,
+            header: None,
+        };
+        let mut stats = LogStats::default();
+        let mut n = 0;
+        for_each_line(
+            &chunk,
+            data.as_bytes(),
+            &LogOptions::default(),
+            &mut stats,
+            |_, _| n += 1,
+        );
+        assert_eq!((n, stats.records, stats.rejected_total()), (2, 2, 1));
+        let r = &stats.examples[0];
+        assert_eq!(r.line, 2);
+        assert!(r.to_string().starts_with("t.log:2: rejected: "), "{r}");
+        assert!(r.reason.contains("offset"), "{r}");
     }
 }

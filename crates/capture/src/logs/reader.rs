@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::{Batch, CaptureError, Compression};
 
 use super::LogStats;
+use super::time::{self, Civil, ZoneCache};
 
 /// Bytes read per chunk (whole lines are cut from it).
 const CHUNK: usize = 1 << 20;
@@ -16,61 +17,83 @@ const CHUNK: usize = 1 << 20;
 #[derive(Clone, Debug)]
 pub struct FileContext {
     pub name: String,
-    /// Year and month the file was last written (or today, for stdin): a line dated in a
-    /// later month than this, without a year, is from the year before.
-    pub ref_year: i64,
-    pub ref_month: u32,
-    /// Where `ref_year` came from, for the statement in reports.
-    pub year_source: &'static str,
+    /// When the file was last written (its modification time; now, for stdin), in ns
+    /// since the epoch. No line can be much later: a syslog date without a year is put in
+    /// the year that keeps it before this, and with `bounded`, a later record is rejected.
+    pub ref_ns: i64,
+    /// Where `ref_ns` came from, for the statement in reports.
+    pub ref_source: &'static str,
+    /// Record times are checked: none before [`time::EARLIEST_NS`], none more than
+    /// [`time::SKEW_NS`] after `ref_ns`.
+    pub bounded: bool,
     /// journald `-o export`: records are separated by blank lines.
     pub journal_export: bool,
 }
 
 impl FileContext {
-    pub fn year_for_month(&self, month: u32) -> i64 {
-        if month > self.ref_month {
-            self.ref_year - 1
-        } else {
-            self.ref_year
-        }
-    }
-    /// A context for lines that come from nowhere in particular.
-    pub fn for_tests(year: i64, month: u32) -> FileContext {
+    /// A file last written at `ref_ns` (ns since the epoch): its times are checked.
+    pub fn written_at(name: &str, ref_ns: i64, source: &'static str) -> FileContext {
         FileContext {
-            name: "<test>".into(),
-            ref_year: year,
-            ref_month: month,
-            year_source: "the test",
+            name: name.into(),
+            ref_ns,
+            ref_source: source,
+            bounded: true,
             journal_export: false,
         }
     }
+    /// A context for lines that come from nowhere in particular, as if written at the end
+    /// of `month` of `year`: syslog dates without a year are placed in `year`, or the year
+    /// before when more than a day after that; times are not checked.
+    pub fn for_tests(year: i64, month: u32) -> FileContext {
+        // The last second of the month.
+        let (y, m) = if month >= 12 {
+            (year + 1, 1)
+        } else {
+            (year, month.max(1) + 1)
+        };
+        FileContext {
+            bounded: false,
+            ..FileContext::written_at(
+                "<test>",
+                time::days_from_civil(y, m, 1) * time::DAY_NS - 1_000_000_000,
+                "the test",
+            )
+        }
+    }
+    /// The time of a syslog date written without a year (`c.year` is ignored): in the
+    /// year of `ref_ns` (on the log's calendar), or in the year before when that would be
+    /// more than [`time::SKEW_NS`] after `ref_ns` (a file holds no lines from its future).
+    /// `None` when the date exists in neither year (February 29).
+    pub fn place_without_year(&self, c: Civil, zone: &mut ZoneCache) -> Option<i64> {
+        let year = zone.year_at(self.ref_ns);
+        let this = Civil { year, ..c };
+        if this.valid() {
+            let ts = zone.to_utc_ns(&this);
+            if ts <= self.ref_ns.saturating_add(time::SKEW_NS) {
+                return Some(ts);
+            }
+        }
+        let last = Civil {
+            year: year - 1,
+            ..c
+        };
+        last.valid().then(|| zone.to_utc_ns(&last))
+    }
     /// The statement made when syslog times without a year were read.
     pub fn year_assumption(&self) -> String {
+        let secs = self.ref_ns.div_euclid(1_000_000_000);
+        let (y, m, d) = time::civil_from_days(secs.div_euclid(86_400));
+        let hm = secs.rem_euclid(86_400) / 60;
         format!(
-            "{}: syslog times carry no year; read as {} ({}), or {} for months after {} (--year to set)",
+            "{}: syslog times carry no year; read as {y}, or as {} where {y} would put a time more than a day after {y}-{m:02}-{d:02} {:02}:{:02} UTC ({}) (--year to set)",
             self.name,
-            self.ref_year,
-            self.year_source,
-            self.ref_year - 1,
-            MONTHS[(self.ref_month.clamp(1, 12) - 1) as usize]
+            y - 1,
+            hm / 60,
+            hm % 60,
+            self.ref_source,
         )
     }
 }
-
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
 
 /// A chunk of whole lines inside a [`Batch`]'s buffer.
 #[derive(Clone, Debug)]
@@ -117,7 +140,7 @@ impl LogReader {
         compression: Compression,
         src: Box<dyn Read + Send>,
         head: &[u8],
-        ref_ym: (i64, u32, &'static str),
+        reference: (i64, &'static str),
     ) -> LogReader {
         let journal_export =
             head.starts_with(b"__CURSOR=") || head.starts_with(b"__REALTIME_TIMESTAMP=");
@@ -125,11 +148,8 @@ impl LogReader {
             src,
             compression,
             ctx: Arc::new(FileContext {
-                name: name.to_string(),
-                ref_year: ref_ym.0,
-                ref_month: ref_ym.1,
-                year_source: ref_ym.2,
                 journal_export,
+                ..FileContext::written_at(name, reference.0, reference.1)
             }),
             carry: Vec::new(),
             eof: false,
@@ -284,14 +304,33 @@ pub(crate) fn looks_like_text(head: &[u8]) -> bool {
     if head.is_empty() {
         return false;
     }
-    if head.contains(&0) {
-        return false;
-    }
+    let nuls = memchr::memchr_iter(0, head).count();
     let printable = head
         .iter()
         .filter(|&&b| b >= 0x20 || matches!(b, b'\n' | b'\r' | b'\t'))
         .count();
-    printable * 100 >= head.len() * 95
+    if printable * 100 < (head.len() - nuls) * 95 {
+        return false;
+    }
+    // NUL bytes mark most binary formats, but logs get them too: a stray one, or the
+    // block of zeros a crash leaves where the last lines were. Such a file is a log when
+    // a whole line around them reads as one; the lines with NULs are rejected later.
+    nuls == 0 || holds_a_log_line(head)
+}
+
+/// Whether one of the lines in `head` (the last may be cut short) is a log line of a
+/// known kind: a firewall record, or a syslog-style line of another program.
+fn holds_a_log_line(head: &[u8]) -> bool {
+    let opts = super::LogOptions::default();
+    let mut file = FileContext::for_tests(2000, 1);
+    file.name = "<sniff>".into();
+    let mut p = super::LineParser::new(&opts, &file, None);
+    head.split(|&b| b == b'\n').any(|line| {
+        matches!(
+            p.parse(line),
+            super::Outcome::Record(..) | super::Outcome::Skipped(_)
+        )
+    })
 }
 
 #[cfg(test)]
@@ -304,7 +343,7 @@ mod tests {
             Compression::None,
             Box::new(data),
             data,
-            (2024, 6, "test"),
+            (1_718_000_000_000_000_000, "test"),
         )
     }
 
@@ -323,5 +362,51 @@ mod tests {
         assert!(looks_like_text(b"Jun  8 14:34:33 host kernel: IN=eth0"));
         assert!(!looks_like_text(&[0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0]));
         assert!(!looks_like_text(b""));
+    }
+
+    #[test]
+    fn a_stray_nul_does_not_make_a_log_binary() {
+        let line = b"Dec  7 10:00:00 fw1 kernel: IN=eth0 OUT= SRC=203.0.113.5 DST=198.51.100.7 LEN=40 TTL=52 ID=1 PROTO=TCP SPT=4000 DPT=23 SYN\n";
+        let mut head = line.to_vec();
+        head.extend_from_slice(b"Dec  7 10:00:01 fw1 kernel: IN=eth0 \0OUT= SRC=203.0.113.6\n");
+        head.extend_from_slice(line);
+        assert!(looks_like_text(&head));
+        // A block of NULs, as a crash leaves at the end of a log, then more lines.
+        let mut head = line.to_vec();
+        head.extend_from_slice(&[0; 100]);
+        head.extend_from_slice(line);
+        assert!(looks_like_text(&head));
+        // Text that is no log we read, with NULs: refused as before.
+        assert!(!looks_like_text(
+            b"hello world\nthis is text\0\nbut not a log\n"
+        ));
+        // Binary files with printable stretches: ELF, SQLite, tar, UTF-16 text.
+        let mut elf = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0".to_vec();
+        elf.extend_from_slice(line);
+        assert!(!looks_like_text(&elf));
+        let mut sqlite = b"SQLite format 3\0".to_vec();
+        sqlite.extend_from_slice(&[0x10, 0, 1, 1, 0, 0x40, 0x20, 0x20]);
+        assert!(!looks_like_text(&sqlite));
+        let mut tar = b"var/log/kern.log".to_vec();
+        tar.resize(100, 0);
+        // Mode, owner, group, size, modification time: octal text, each ended by a NUL.
+        for field in [
+            "0000644",
+            "0000000",
+            "0000000",
+            "00000012345",
+            "14543212345",
+        ] {
+            tar.extend_from_slice(field.as_bytes());
+            tar.push(0);
+        }
+        tar.resize(512, 0);
+        assert!(!looks_like_text(&tar));
+        let utf16: Vec<u8> = String::from_utf8_lossy(line)
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        assert!(!looks_like_text(&utf16));
+        assert!(!looks_like_text(&[0; 512]));
     }
 }

@@ -60,6 +60,14 @@ impl Civil {
             && self.minute < 60
             && self.second <= 60
     }
+    /// What makes the time impossible, if anything.
+    pub fn problem(&self) -> Option<Impossible> {
+        match self.valid() {
+            true => None,
+            false if !(1900..=2261).contains(&self.year) => Some(Impossible::Year),
+            false => Some(Impossible::Date),
+        }
+    }
     /// Nanoseconds since the epoch if this wall-clock time were UTC.
     pub fn utc_ns(&self) -> i64 {
         let days = days_from_civil(self.year, self.month, self.day);
@@ -68,6 +76,20 @@ impl Civil {
         secs * 1_000_000_000 + self.nanos as i64
     }
 }
+
+/// A day in nanoseconds.
+pub const DAY_NS: i64 = 86_400 * 1_000_000_000;
+
+/// 1990-01-01 00:00 UTC. A record time before it is a device clock that was never set
+/// (boxes without a battery start at 1970, some at 1980): no firewall log this program
+/// reads is older, so such a time is rejected rather than stored.
+pub const EARLIEST_NS: i64 = 631_152_000 * 1_000_000_000;
+
+/// How far a time may lie after the moment its file was last written: clocks of the
+/// device and of the log host disagree, and a time written without an offset is read in
+/// a zone that may not be the device's (offsets reach +14 h). More is not skew: a syslog
+/// date without a year is put in the year before, and a dated record is rejected.
+pub const SKEW_NS: i64 = DAY_NS;
 
 /// Where times printed without an offset are.
 #[derive(Clone, Debug)]
@@ -122,6 +144,15 @@ impl Zone {
         }
     }
 
+    /// UTC offset in seconds at this instant (ns since the epoch).
+    fn offset_of_instant(&self, ns: i64) -> i32 {
+        match self {
+            Zone::Fixed(o) => *o,
+            Zone::Named(tz, _) => tz
+                .to_offset(jiff::Timestamp::from_nanosecond(ns as i128).unwrap_or_default())
+                .seconds(),
+        }
+    }
     /// UTC offset in seconds at this wall-clock time.
     fn offset_at(&self, c: &Civil) -> i32 {
         match self {
@@ -151,11 +182,29 @@ impl Zone {
 pub struct ZoneCache {
     zone: Zone,
     last: Option<((i64, u32, u32, u32), i32)>,
+    /// The last instant asked of [`ZoneCache::year_at`] and its year.
+    year: Option<(i64, i64)>,
 }
 
 impl ZoneCache {
     pub fn new(zone: Zone) -> Self {
-        ZoneCache { zone, last: None }
+        ZoneCache {
+            zone,
+            last: None,
+            year: None,
+        }
+    }
+    /// The year on this zone's calendar at an instant (ns since the epoch).
+    pub fn year_at(&mut self, ns: i64) -> i64 {
+        match self.year {
+            Some((at, y)) if at == ns => y,
+            _ => {
+                let secs = ns.div_euclid(1_000_000_000) + self.zone.offset_of_instant(ns) as i64;
+                let y = civil_from_days(secs.div_euclid(86_400)).0;
+                self.year = Some((ns, y));
+                y
+            }
+        }
     }
     pub fn to_utc_ns(&mut self, c: &Civil) -> i64 {
         let off = match self.zone {
@@ -278,9 +327,27 @@ impl Stamp {
     }
 }
 
+/// Why a time written in the right shape cannot be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Impossible {
+    /// Outside what nanoseconds since 1970 in an i64 can hold (1900-2261 here).
+    Year,
+    /// Month, day, hour, minute or second out of range (`02-30`, `25:00`).
+    Date,
+    /// An offset whose hours pass 23 or minutes 59 (RFC 3339 / 5424 `time-numoffset`).
+    Offset,
+}
+
 /// ISO 8601 / RFC 3339: `2025-11-06T11:32:42.868451+00:00`, `2019-01-01 12:00:00`,
-/// `2023/07/06 08:11:40` (Palo Alto). Returns the stamp and bytes used.
+/// `2023/07/06 08:11:40` (Palo Alto). Returns the stamp and bytes used; `None` also for a
+/// time in the right shape with impossible values ([`parse_iso_checked`] says which).
 pub fn parse_iso(b: &[u8]) -> Option<(Stamp, usize)> {
+    parse_iso_checked(b)?.ok()
+}
+
+/// [`parse_iso`], telling text that is no time (`None`) from a time that cannot be
+/// (`Some(Err)`), so that the second is rejected rather than read as something else.
+pub fn parse_iso_checked(b: &[u8]) -> Option<Result<(Stamp, usize), Impossible>> {
     let y = exact(b, 0, 4)?;
     let sep = *b.get(4)?;
     if !(sep == b'-' || sep == b'/') || b.get(7) != Some(&sep) {
@@ -293,11 +360,16 @@ pub fn parse_iso(b: &[u8]) -> Option<(Stamp, usize)> {
     }
     let (h, mi, s, nanos, used) = parse_clock(&b[11..])?;
     let mut at = 11 + used;
+    // A sign and a digit right after the time are an offset: one out of range (+99:99) is
+    // an error, not a time without an offset (it was once read as UTC).
+    let signed =
+        matches!(b.get(at), Some(b'+' | b'-')) && b.get(at + 1).is_some_and(u8::is_ascii_digit);
     let offset = match b.get(at..).and_then(parse_offset_prefix) {
         Some((o, n)) => {
             at += n;
             Some(o)
         }
+        None if signed => return Some(Err(Impossible::Offset)),
         None => None,
     };
     let civil = Civil {
@@ -309,7 +381,10 @@ pub fn parse_iso(b: &[u8]) -> Option<(Stamp, usize)> {
         second: s,
         nanos,
     };
-    civil.valid().then_some((Stamp { civil, offset }, at))
+    Some(match civil.problem() {
+        None => Ok((Stamp { civil, offset }, at)),
+        Some(why) => Err(why),
+    })
 }
 
 /// RFC 3164: `Jun  8 14:34:33` (day space-padded), optionally with a year (`Nov 28 2014
