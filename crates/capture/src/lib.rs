@@ -23,6 +23,7 @@ pub use error::CaptureError;
 pub use input::{Input, open_input};
 pub use reader::{
     Batch, BatchRecord, CaptureReader, Compression, Format, Interface, ReaderStats, Record,
+    open_stream,
 };
 pub use writer::PcapWriter;
 

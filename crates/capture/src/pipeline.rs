@@ -28,6 +28,9 @@ pub struct ReadReport {
     /// Log files among them, and the lines their readers rejected before parsing (too long
     /// to buffer). Per-line outcomes are counted by the workers.
     pub logs: LogStats,
+    /// Per input read, in order: the stream offset (after decompression) past its last
+    /// whole record or line, where a later, longer copy of it has new data.
+    pub ends: Vec<u64>,
 }
 
 /// Reads `files` in order and folds every batch into per-worker states made by `init`.
@@ -68,6 +71,68 @@ pub fn fold_parallel<S: Send>(
         Ok(f) => f.report,
         Err(poisoned) => poisoned.into_inner().report,
     };
+    (states, report)
+}
+
+/// States of [`fold_ordered`]: a constant, so its result does not depend on the machine's
+/// core count; eight keeps up to eight cores busy.
+pub const ORDERED_STATES: usize = 8;
+
+/// Like [`fold_parallel`], but reproducible: batch `k` (in input order) is folded into
+/// state `k % ORDERED_STATES`, and each state gets its batches in input order, whatever the
+/// thread timing. Folds whose result depends on the order (bounded top lists that evict,
+/// "first example seen") then give the same states, so the same merge, on every run.
+/// The states are made on first use (a small input uses one).
+pub fn fold_ordered<S: Send>(
+    files: &[String],
+    init: impl Fn() -> S + Sync,
+    fold: impl Fn(&mut S, &Batch) + Sync,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> (Vec<S>, ReadReport) {
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, ORDERED_STATES);
+    let feed = Mutex::new(Feed {
+        files: files.iter(),
+        current: None,
+        report: ReadReport::default(),
+        progress,
+    });
+    let states: Vec<Mutex<Option<S>>> = (0..ORDERED_STATES).map(|_| Mutex::new(None)).collect();
+    let next_batch = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let (feed, states, init, fold, next_batch) =
+                (&feed, &states, &init, &fold, &next_batch);
+            scope.spawn(move || {
+                let mut batch = Batch::default();
+                loop {
+                    // A poisoned lock means another worker panicked: stop reading.
+                    let Ok(mut f) = feed.lock() else { break };
+                    if !f.next(&mut batch) {
+                        break;
+                    }
+                    let k = next_batch.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    // Taken before the reader is released, so a state's batches are folded
+                    // in the order they were read; it waits only if the state is still
+                    // folding batch k - ORDERED_STATES.
+                    let Ok(mut state) = states[k % ORDERED_STATES].lock() else {
+                        break;
+                    };
+                    drop(f);
+                    fold(state.get_or_insert_with(init), &batch);
+                }
+            });
+        }
+    });
+    let report = match feed.into_inner() {
+        Ok(f) => f.report,
+        Err(poisoned) => poisoned.into_inner().report,
+    };
+    let states = states
+        .into_iter()
+        .filter_map(|m| m.into_inner().ok().flatten())
+        .collect();
     (states, report)
 }
 
@@ -127,6 +192,10 @@ impl Feed<'_, '_> {
                 }
             };
             if file_done {
+                self.report.ends.push(match input {
+                    Input::Capture(reader) => reader.consumed(),
+                    Input::Log(reader) => reader.position(),
+                });
                 if let Input::Log(reader) = input {
                     self.report.logs.merge(&reader.stats);
                 }

@@ -147,6 +147,17 @@ fn magic_hex(b: &[u8]) -> String {
 }
 
 /// Detects gzip or zstd by magic and wraps the stream in a decoder.
+/// The input's bytes after gzip or zstd, and whether it was compressed: what the lake
+/// hashes to recognise a grown input or a rotated, compressed copy (same stream).
+pub fn open_stream(path: &str) -> Result<(bool, Box<dyn Read + Send>), CaptureError> {
+    let f = std::fs::File::open(path).map_err(|source| CaptureError::Open {
+        file: path.to_string(),
+        source,
+    })?;
+    let (c, s) = decompress(path, Box::new(f))?;
+    Ok((c != Compression::None, s))
+}
+
 pub(crate) fn decompress(
     name: &str,
     mut raw: Box<dyn Read + Send>,
@@ -178,6 +189,12 @@ pub(crate) fn decompress(
 }
 
 impl CaptureReader {
+    /// Stream offset (after decompression) just past the last whole record read: where a
+    /// record cut short at the end of a file still being written would start.
+    pub fn consumed(&self) -> u64 {
+        self.base + self.start as u64
+    }
+
     /// Opens a file, or stdin for `-`.
     pub fn open(path: &str) -> Result<Self, CaptureError> {
         if path == "-" {
@@ -439,6 +456,14 @@ impl CaptureReader {
         }
         let mut more = true;
         let mut err = None;
+        // Fill the whole buffer first, so which records make a batch does not depend on how
+        // much each read returned (a pipe gives what is there): the same input makes the
+        // same batches, and `explain` the same report.
+        self.refill = true;
+        if let Err(e) = self.fill(self.buf.len()) {
+            self.done = true;
+            return Err(e);
+        }
         while batch.records.len() < max {
             // The first record may read; the rest only take what is already buffered, so
             // the buffer can be handed over whole.

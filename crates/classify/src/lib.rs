@@ -479,6 +479,33 @@ pub fn port_key(proto: Option<u8>, dport: Option<u16>, out: &mut String) {
     out.push_str(text);
 }
 
+/// The key [`port_key`] writes, from what a user typed: any case, spaces around it
+/// (`gre` → `GRE`, `23/tcp` → `23/TCP`, `Proto 41` → `proto 41`). None if it is no key.
+pub fn parse_port_key(s: &str) -> Option<String> {
+    let u = s.trim().to_ascii_uppercase();
+    const NAMED: [&str; 9] = [
+        "TCP",
+        "UDP",
+        "ICMP",
+        "ICMPv6",
+        "GRE",
+        "IPIP",
+        "IPv6-in-IPv4",
+        "ESP",
+        "non-IP",
+    ];
+    if let Some(k) = NAMED.iter().find(|k| k.to_ascii_uppercase() == u) {
+        return Some((*k).to_string());
+    }
+    if let Some(n) = u.strip_prefix("PROTO ") {
+        return n.trim().parse::<u8>().ok().map(|n| format!("proto {n}"));
+    }
+    let (port, proto) = u.split_once('/')?;
+    let port: u16 = port.trim().parse().ok()?;
+    let proto = proto.trim();
+    matches!(proto, "TCP" | "UDP" | "SCTP").then(|| format!("{port}/{proto}"))
+}
+
 fn push_port_key(out: &mut String, port: u16, suffix: &str) {
     push_decimal(out, port);
     out.push_str(suffix);

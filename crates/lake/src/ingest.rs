@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use noisefloor_capture::logs::{self, LogOptions, LogStats};
 use noisefloor_capture::pipeline::{self, Progress};
-use noisefloor_capture::{Format, Input, open_input};
+use noisefloor_capture::{Format, Input, open_input, open_stream};
 use noisefloor_classify::{Context, classify, classify_observation, classify_quick};
 use noisefloor_enrich::{Cache, Enricher};
 use noisefloor_wire::quick::quick;
@@ -25,7 +25,7 @@ use crate::LakeError;
 use crate::event::{Inner, RowContext, packet_fields, quick_fields};
 use crate::event_writer::EventWriter;
 use crate::rollup::{RollupBuilder, rollup_schema};
-use crate::store::{Lake, ManifestEntry, Staging};
+use crate::store::{Lake, ManifestEntry, Staging, StreamPrefix};
 
 /// Rows per Parquet row group.
 const ROW_GROUP_ROWS: usize = 1 << 20;
@@ -331,6 +331,90 @@ pub fn hash_file(path: &Path) -> Result<(String, u64), LakeError> {
     })
 }
 
+/// One read of an input's stream (after gzip or zstd): its length, BLAKE3 and lines, and
+/// the BLAKE3 of its first `len` bytes for each `len` in `at` (sorted ascending).
+struct StreamScan {
+    len: u64,
+    hash: String,
+    lines: u64,
+    prefixes: Vec<(u64, String)>,
+}
+
+fn scan_stream(path: &str, at: &[u64]) -> Option<StreamScan> {
+    let (_, mut s) = open_stream(path).ok()?;
+    let mut h = blake3::Hasher::new();
+    let (mut pos, mut newlines, mut last) = (0u64, 0u64, b'\n');
+    let mut next = 0;
+    let mut prefixes = Vec::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            // A damaged stream: no prefix is recognised and the ingest reports the error.
+            Err(_) => return None,
+        };
+        let mut chunk = &buf[..n];
+        newlines += memchr::memchr_iter(b'\n', chunk).count() as u64;
+        last = chunk[n - 1];
+        while next < at.len() && at[next] <= pos + chunk.len() as u64 {
+            let k = (at[next] - pos) as usize;
+            h.update(&chunk[..k]);
+            pos += k as u64;
+            chunk = &chunk[k..];
+            prefixes.push((at[next], h.finalize().to_hex().to_string()));
+            next += 1;
+        }
+        h.update(chunk);
+        pos += chunk.len() as u64;
+    }
+    Some(StreamScan {
+        len: pos,
+        hash: h.finalize().to_hex().to_string(),
+        lines: newlines + u64::from(pos > 0 && last != b'\n'),
+        prefixes,
+    })
+}
+
+/// The entry of `sensor` whose stream `path`'s stream starts with, the longest if several
+/// do, and the scan that found it.
+fn known_prefix(
+    lake: &Lake,
+    sensor: &str,
+    path: &str,
+) -> (Option<ManifestEntry>, Option<StreamScan>) {
+    let mut known: Vec<ManifestEntry> = crate::store::manifest(lake.root())
+        .into_iter()
+        .filter(|e| e.sensor == sensor && e.stream.as_ref().is_some_and(|s| s.len > 0))
+        .collect();
+    let mut at: Vec<u64> = known
+        .iter()
+        .filter_map(|e| e.stream.as_ref().map(|s| s.len))
+        .collect();
+    at.sort_unstable();
+    at.dedup();
+    let Some(scan) = scan_stream(path, &at) else {
+        return (None, None);
+    };
+    // Longest first; ties by input name, so the answer does not depend on directory order.
+    known.sort_by(|a, b| {
+        let (la, lb) = (
+            a.stream.as_ref().map_or(0, |s| s.len),
+            b.stream.as_ref().map_or(0, |s| s.len),
+        );
+        lb.cmp(&la).then_with(|| a.input.cmp(&b.input))
+    });
+    let found = known.into_iter().find(|e| {
+        e.stream.as_ref().is_some_and(|s| {
+            scan.prefixes
+                .iter()
+                .any(|(len, hash)| *len == s.len && *hash == s.hash)
+        })
+    });
+    (found, Some(scan))
+}
+
 /// Ingests one input (`-` for stdin) into `lake`.
 pub fn ingest_one(
     lake: &Lake,
@@ -380,6 +464,22 @@ fn ingest_path(
     {
         return Ok(Outcome::AlreadyIngested(prev.clone()));
     }
+    // A grown file or a rotated, compressed copy: its stream starts with one already in the
+    // lake, and only what follows is new. `--replace` ingests the input whole.
+    let (continues, scan) = if opts.replace {
+        (None, scan_stream(path, &[]))
+    } else {
+        known_prefix(lake, &opts.sensor, path)
+    };
+    let (skip_bytes, skip_lines) = continues
+        .as_ref()
+        .and_then(|e| e.stream.as_ref())
+        .map_or((0, 0), |s| (s.len, s.lines));
+    if let (Some(e), Some(scan)) = (&continues, &scan)
+        && skip_bytes == scan.len
+    {
+        return Ok(Outcome::AlreadyIngested(e.clone()));
+    }
     // Sniff once for the kind and format the manifest records.
     let (kind, capture_format) = match open_input(path) {
         Ok(Input::Capture(r)) => (
@@ -417,7 +517,8 @@ fn ingest_path(
             let r = if let Some(chunk) = &batch.lines {
                 let mut err = None;
                 let mut stats = std::mem::take(&mut w.stats);
-                logs::for_each_line(chunk, &batch.buf, &opts.log, &mut stats, |o, fmt| {
+                let (buf, log) = (&batch.buf, &opts.log);
+                logs::for_each_line_after(chunk, buf, log, &mut stats, skip_lines, |o, fmt| {
                     if err.is_some() {
                         return;
                     }
@@ -448,7 +549,7 @@ fn ingest_path(
             } else {
                 let mut r = Ok(());
                 let mut d = Dissection::empty();
-                for rec in &batch.records {
+                for rec in batch.records.iter().filter(|r| r.offset >= skip_bytes) {
                     let data = batch.data(rec);
                     // Most packets take the fast path: the same verdict and fields.
                     let (v, (o, inner)) = match quick(&decode, rec.linktype, data) {
@@ -569,6 +670,41 @@ fn ingest_path(
     }
     entry.rejected += report.errors.len() as u64;
     entry.errors.extend(report.errors.iter().cloned());
+    // Nothing could be read: not recorded, so a rerun (with the right format, say) retries.
+    if entry.rows == 0 && entry.untimed == 0 && entry.rejected > 0 {
+        staging.discard();
+        let first = entry
+            .errors
+            .first()
+            .map(|e| format!(" (first: {e})"))
+            .unwrap_or_default();
+        return Ok(Outcome::Failed(format!(
+            "{input}: nothing could be read: {} line(s) or error(s) rejected{first}; not recorded, so the next ingest retries it",
+            entry.rejected
+        )));
+    }
+    // What a later, longer copy of this input will start with.
+    let end = report.ends.first().copied();
+    entry.stream_from = skip_bytes;
+    entry.stream = match (&scan, end) {
+        (Some(s), Some(end)) if end == s.len => Some(StreamPrefix {
+            len: s.len,
+            lines: s.lines,
+            hash: s.hash.clone(),
+        }),
+        // A capture still being written ends in a cut record: the prefix stops before it.
+        (Some(_), Some(end)) if kind == "capture" => scan_stream(path, &[end]).and_then(|s| {
+            s.prefixes
+                .into_iter()
+                .next()
+                .map(|(len, hash)| StreamPrefix {
+                    len,
+                    lines: 0,
+                    hash,
+                })
+        }),
+        _ => None,
+    };
     (entry.files, entry.rollups) = file_lists(parts);
     entry.ingested_at = jiff::Timestamp::now()
         .round(jiff::Unit::Second)

@@ -22,6 +22,7 @@ use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::ListingOptions;
+use datafusion::execution::context::SQLOptions;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::LakeError;
@@ -64,7 +65,13 @@ pub struct Session {
     ctx: SessionContext,
     /// Inputs whose rows have no rollup files (ingested before rollups existed).
     rollup_missing: usize,
+    /// Sensors with committed inputs, sorted.
+    sensors: Vec<String>,
 }
+
+/// What `sql` can name, for the error when a query names something else.
+const TABLES: &str =
+    "tables: events, inputs, rollup; views: gre, daily, sensor_health (docs/lake.md)";
 
 fn df(e: datafusion::error::DataFusionError) -> LakeError {
     LakeError::Sql(e.to_string())
@@ -73,7 +80,9 @@ fn df(e: datafusion::error::DataFusionError) -> LakeError {
 impl Session {
     /// Opens the lake at `root` read-only (no lock: readers never see staged files).
     pub fn open(root: &Path) -> Result<Session, LakeError> {
-        if !root.is_dir() {
+        // A directory no writer ever opened (no lock file) and without a manifest is not a
+        // lake: a typo in --lake must not read as an empty lake.
+        if !root.join(crate::store::MANIFEST).is_dir() && !root.join(".lock").is_file() {
             return Err(LakeError::NoLake(root.to_owned()));
         }
         let root = root.canonicalize().map_err(|source| LakeError::Io {
@@ -139,12 +148,16 @@ impl Session {
         ctx.register_udaf(count_sources_udaf());
         let entries = manifest(&root);
         let rollup_missing = entries.iter().filter(|e| e.lacks_rollup()).count();
+        let mut sensors: Vec<String> = entries.iter().map(|e| e.sensor.clone()).collect();
+        sensors.sort_unstable();
+        sensors.dedup();
         ctx.register_table("inputs", Arc::new(inputs_table(&entries)?))
             .map_err(df)?;
         let session = Session {
             rt,
             ctx,
             rollup_missing,
+            sensors,
         };
         for (name, body) in VIEWS {
             let body = if *name == "daily" && session.rollup_missing == 0 {
@@ -161,6 +174,45 @@ impl Session {
     /// incomplete and the report computes from the events instead.
     pub fn rollup_missing(&self) -> usize {
         self.rollup_missing
+    }
+
+    /// Sensors with committed inputs, sorted.
+    pub fn sensors(&self) -> &[String] {
+        &self.sensors
+    }
+
+    /// Runs one user query, read-only: DDL (`CREATE`, `DROP`), DML (`INSERT`, `COPY ... TO`)
+    /// and session statements (`SET`) are refused. Returns the result's schema too, so an
+    /// empty result still has its column names.
+    pub fn query(
+        &self,
+        query: &str,
+    ) -> Result<(arrow::datatypes::SchemaRef, Vec<RecordBatch>), LakeError> {
+        let options = SQLOptions::new()
+            .with_allow_ddl(false)
+            .with_allow_dml(false)
+            .with_allow_statements(false);
+        self.rt.block_on(async {
+            let frame = self
+                .ctx
+                .sql_with_options(query, options)
+                .await
+                .map_err(|e| {
+                    let m = e.to_string();
+                    if m.contains("not supported") || m.contains("not allowed") {
+                        LakeError::Sql(format!(
+                            "{m}: `sql` only reads the lake (SELECT, WITH, EXPLAIN, SHOW, DESCRIBE); `ingest` writes it"
+                        ))
+                    } else if m.contains("not found") {
+                        LakeError::Sql(format!("{m}; {TABLES}"))
+                    } else {
+                        LakeError::Sql(m)
+                    }
+                })?;
+            let schema = Arc::new(frame.schema().as_arrow().clone());
+            let batches = frame.collect().await.map_err(df)?;
+            Ok((schema, batches))
+        })
     }
 
     /// Runs one statement and collects its result.

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::LakeError;
 
-const MANIFEST: &str = "_manifest";
+pub(crate) const MANIFEST: &str = "_manifest";
 const STAGING: &str = "_staging";
 const COMMIT: &str = "COMMIT.json";
 /// Live sensors' segments being written, one directory per sensor (see `segment`).
@@ -85,6 +85,24 @@ pub struct ManifestEntry {
     /// Packets with a malformed header (still stored, with what could be decoded).
     #[serde(default)]
     pub decode_errors: u64,
+    /// The input's stream (after gzip or zstd) up to the end of its last whole record or
+    /// line. A later input whose stream starts with the same bytes (the file grew, or is a
+    /// rotated, compressed copy) adds only what follows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<StreamPrefix>,
+    /// Where in the stream this entry's rows start: the end of the earlier entry whose
+    /// stream this input continued (0: the whole input).
+    #[serde(default)]
+    pub stream_from: u64,
+}
+
+/// A stream prefix: its length in bytes, whole lines in it (logs; a last line without a
+/// newline counts), and its BLAKE3.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct StreamPrefix {
+    pub len: u64,
+    pub lines: u64,
+    pub hash: String,
 }
 
 #[derive(Serialize, Deserialize)]

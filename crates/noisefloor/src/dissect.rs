@@ -658,7 +658,7 @@ fn count_parallel(
     sel: &Selection,
 ) -> Summary {
     let mut bars = Progressbars::default();
-    let (states, report) = pipeline::fold_parallel(
+    let (states, report) = pipeline::fold_ordered(
         files,
         Summary::default,
         |sum, batch| {

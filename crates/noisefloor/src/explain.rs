@@ -53,7 +53,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         ..Limits::default()
     };
     let mut bars = Progressbars::default();
-    let (states, report) = pipeline::fold_parallel(
+    let (states, report) = pipeline::fold_ordered(
         &args.files,
         || (Triage::new(limits), LogStats::default()),
         |(t, stats), batch| {
@@ -89,6 +89,30 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     total.finish();
     let strict_failed = args.log.report_rejects(&log_stats);
+    // Nothing readable at all: an empty report would read as "nothing arrived".
+    if total.packets == 0 && (!report.errors.is_empty() || log_stats.rejected_total() > 0) {
+        for e in &report.errors {
+            eprintln!("noisefloor: {e}");
+        }
+        if log_stats.rejected_total() > 0 {
+            let first = log_stats
+                .examples
+                .first()
+                .map(|r| format!(" (first: {r})"))
+                .unwrap_or_default();
+            eprintln!(
+                "noisefloor: no packet and no log record could be read: {} line(s) matched no \
+                 known log format{first}",
+                log_stats.rejected_total()
+            );
+        }
+        eprintln!(
+            "noisefloor: explain reads pcap and pcapng captures (plain, gzip or zstd) and firewall \
+             deny logs; --log-format names a log's format, --show-rejects prints the lines it \
+             could not read"
+        );
+        return Ok(ExitCode::from(2));
+    }
     let failed = !report.errors.is_empty() || strict_failed;
     let explained = Explained::new(
         &total,

@@ -260,7 +260,11 @@ pub fn write_batches(
 pub fn sql(args: SqlArgs) -> Result<ExitCode> {
     let (_, root) = args.lake.load()?;
     let session = Session::open(&root)?;
-    let batches = session.sql(&args.query)?;
+    let (schema, mut batches) = session.query(&args.query)?;
+    // No rows still has columns: print their names (CSV and table), or `[]` (JSON).
+    if batches.is_empty() {
+        batches.push(arrow::array::RecordBatch::new_empty(schema));
+    }
     let mut out = io::stdout().lock();
     match write_batches(&batches, args.format, &mut out) {
         Err(e)
@@ -301,9 +305,10 @@ pub struct ReportArgs {
     /// The protocol/port sections 4 and 5 follow, in TSUBAME notation (GRE, 23/TCP, ICMP)
     #[arg(long, value_name = "KEY", default_value = "GRE")]
     key: String,
-    /// Rows in the top-N tables
-    #[arg(long, value_name = "N", default_value_t = 10)]
-    top: usize,
+    /// Rows in the top-N tables (1-10000)
+    #[arg(long, value_name = "N", default_value_t = 10,
+          value_parser = clap::value_parser!(u16).range(1..=10_000))]
+    top: u16,
     #[arg(long, value_enum, default_value = "text")]
     format: ReportFormat,
     /// Write the report to this file instead of stdout
@@ -321,23 +326,37 @@ pub struct ReportArgs {
     section: Option<u8>,
 }
 
-fn check_date(d: &Option<String>, what: &str) -> Result<()> {
-    if let Some(d) = d {
-        let ok = d.len() == 10
-            && d.as_bytes()[4] == b'-'
-            && d.as_bytes()[7] == b'-'
-            && d.bytes().filter(u8::is_ascii_digit).count() == 8;
-        if !ok {
-            bail!("{what} {d:?}: expected a date as YYYY-MM-DD");
-        }
+/// A calendar date as YYYY-MM-DD (2021-13-01 and 2021-02-30 are refused).
+fn check_date(d: &Option<String>, what: &str) -> Result<Option<jiff::civil::Date>> {
+    let Some(d) = d else { return Ok(None) };
+    let shape = d.len() == 10
+        && d.as_bytes()[4] == b'-'
+        && d.as_bytes()[7] == b'-'
+        && d.bytes().filter(u8::is_ascii_digit).count() == 8;
+    match d.parse::<jiff::civil::Date>() {
+        Ok(date) if shape => Ok(Some(date)),
+        Ok(_) => bail!("{what} {d:?}: expected a date as YYYY-MM-DD"),
+        Err(e) => bail!("{what} {d:?}: not a calendar date as YYYY-MM-DD ({e})"),
     }
-    Ok(())
 }
 
 pub fn report(args: ReportArgs) -> Result<ExitCode> {
     let (config, root) = args.lake.load()?;
-    check_date(&args.from, "--from")?;
-    check_date(&args.to, "--to")?;
+    let from = check_date(&args.from, "--from")?;
+    let to = check_date(&args.to, "--to")?;
+    if let (Some(f), Some(t)) = (from, to)
+        && f > t
+    {
+        bail!(
+            "--from {f} is after --to {t}: the range is empty (both dates are inclusive; swap them?)"
+        );
+    }
+    let key = noisefloor_classify::parse_port_key(&args.key).ok_or_else(|| {
+        anyhow::anyhow!(
+            "--key {:?}: expected a protocol/port in TSUBAME notation: GRE, ICMP, 23/TCP, 123/UDP, ESP, proto 41, ...",
+            args.key
+        )
+    })?;
     let sensors = match &args.group {
         Some(g) => {
             let m: Vec<String> = config
@@ -355,14 +374,34 @@ pub fn report(args: ReportArgs) -> Result<ExitCode> {
         None => args.sensor.clone(),
     };
     let session = Session::open(&root)?;
+    let unknown: Vec<&String> = sensors
+        .iter()
+        .filter(|s| !session.sensors().contains(s))
+        .collect();
+    if !unknown.is_empty() {
+        bail!(
+            "no sensor {} in the lake at {}; its sensors: {}",
+            unknown
+                .iter()
+                .map(|s| format!("{s:?}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            root.display(),
+            if session.sensors().is_empty() {
+                "none yet (ingest first)".to_string()
+            } else {
+                session.sensors().join(", ")
+            }
+        );
+    }
     let scope = Scope {
         from: args.from.clone(),
         to: args.to.clone(),
         sensors,
         group: args.group.clone(),
-        key: args.key.clone(),
+        key: key.clone(),
         country: args.src_country.clone(),
-        top: args.top,
+        top: args.top.into(),
     };
     if session.rollup_missing() > 0 {
         eprintln!(
@@ -381,7 +420,7 @@ pub fn report(args: ReportArgs) -> Result<ExitCode> {
         report.keep_section(n);
     }
     if let Some(path) = &args.sources_csv {
-        let batches = session.sql(&bind("source_listing", &[("key", &args.key)]))?;
+        let batches = session.sql(&bind("source_listing", &[("key", &key)]))?;
         let mut f = io::BufWriter::new(
             std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
         );

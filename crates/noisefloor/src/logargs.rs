@@ -11,12 +11,13 @@ pub struct LogArgs {
     /// mikrotik, sonicwall
     #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
     log_format: Option<LogFormat>,
-    /// Year of syslog times that carry none (default: the file's modification year, the
-    /// year before for later months)
+    /// Year of syslog times that carry none (default: the year that puts no time more than
+    /// a day after the file's modification time)
     #[arg(long, value_name = "YYYY")]
     year: Option<i64>,
     /// Zone of log times printed without a UTC offset: UTC, +09:00, Asia/Tokyo, or local
-    /// (this machine's zone). Default: UTC, or the sensor's `timezone` in the config
+    /// (this machine's zone). Default: UTC (`ingest`: the sensor's `timezone` in the
+    /// config, if set)
     #[arg(long, value_name = "ZONE")]
     tz: Option<String>,
     /// When the machine that wrote dmesg-style lines ([seconds since boot]) booted, e.g.

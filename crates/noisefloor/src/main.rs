@@ -45,8 +45,21 @@ enum Command {
     Sensor(sensor::Args),
 }
 
+/// Exit statuses: 0 clean, 1 usage (a wrong command line), 2 input (a file or lake that
+/// could not be read, or was read with errors).
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // --help and --version are answers, not errors.
+            return if e.use_stderr() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     let result = match cli.command {
         Command::Dissect(args) => dissect::run(args),
         Command::Explain(args) => explain::run(args),
@@ -60,7 +73,16 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("noisefloor: {e:#}");
-            ExitCode::from(1)
+            let input = e.chain().any(|c| {
+                matches!(
+                    c.downcast_ref::<noisefloor_lake::LakeError>(),
+                    Some(
+                        noisefloor_lake::LakeError::NoLake(_)
+                            | noisefloor_lake::LakeError::Corrupt(_)
+                    )
+                )
+            });
+            ExitCode::from(if input { 2 } else { 1 })
         }
     }
 }

@@ -84,7 +84,7 @@ fn json_is_one_object_per_packet_with_every_layer() {
     let line = out.lines().next().unwrap();
     assert!(line.starts_with("{\"frame\":1,"), "{line}");
     assert!(
-        line.contains("{\"proto\":\"erspan\",\"type\":2,\"ver\":1,\"vlan\":"),
+        line.contains("{\"layer\":\"erspan\",\"type\":2,\"ver\":1,\"vlan\":"),
         "{line}"
     );
     assert!(line.contains("\"session\":666"), "{line}");

@@ -253,6 +253,8 @@ pub struct FloodSection {
     pub packets: u64,
     pub inner_src: u64,
     pub inner_dst: u64,
+    pub inner_src_exact: bool,
+    pub inner_dst_exact: bool,
     /// Shares of inner sources/destinations in 0/8, 127/8, 224/4, 240/4 (percent).
     pub inner_src_ranges: [f64; 4],
     pub inner_dst_ranges: [f64; 4],
@@ -262,6 +264,7 @@ pub struct FloodSection {
     pub ttl_max: u8,
     pub ttl_top: Vec<(u8, u64)>,
     pub targets: u64,
+    pub targets_exact: bool,
     pub target_prefix: Option<(IpAddr, u8)>,
     pub top_targets: Vec<(IpAddr, u64)>,
     pub variants: [u64; 3],
@@ -595,7 +598,14 @@ fn evidence_line(t: &Triage, c: Class) -> String {
         s.example.map(|v| v.evidence),
         Some(Evidence::Backscatter { .. })
     ) {
-        let _ = write!(e, "; {} distinct victims", s.victims.len());
+        let _ = write!(
+            e,
+            "; {} distinct victims",
+            approx(
+                s.victim_count.count().min(s.packets),
+                s.victim_count.is_exact()
+            )
+        );
     }
     e
 }
@@ -631,7 +641,7 @@ impl Explained {
                 ClassLine {
                     class: c,
                     packets: s.packets,
-                    sources: s.sources.count(),
+                    sources: s.sources.count().min(s.packets),
                     sources_exact: s.sources.is_exact(),
                     evidence: evidence_line(t, c),
                     verdict: class_verdict(t, c, in_attacks[c.index()], &attacks),
@@ -663,8 +673,11 @@ impl Explained {
                     });
             FloodSection {
                 packets: f.packets,
-                inner_src: f.inner_src.count(),
-                inner_dst: f.inner_dst.count(),
+                // An estimate cannot exceed the packets it counts.
+                inner_src: f.inner_src.count().min(f.packets),
+                inner_dst: f.inner_dst.count().min(f.packets),
+                inner_src_exact: f.inner_src.is_exact(),
+                inner_dst_exact: f.inner_dst.is_exact(),
                 inner_src_ranges: f.inner_src_ranges.map(|n| pct(n, f.packets)),
                 inner_dst_ranges: f.inner_dst_ranges.map(|n| pct(n, f.packets)),
                 inner_dports: f.inner_dports.iter().map(|w| w.count_ones() as u64).sum(),
@@ -672,7 +685,8 @@ impl Explained {
                 ttl_min,
                 ttl_max,
                 ttl_top: ttl,
-                targets: f.target_count.count(),
+                targets: f.target_count.count().min(f.packets),
+                targets_exact: f.target_count.is_exact(),
                 target_prefix: (f.target_min <= f.target_max)
                     .then(|| common_prefix(f.target_min, f.target_max)),
                 top_targets: f
@@ -704,7 +718,7 @@ impl Explained {
             first_ns: (t.first_ns <= t.last_ns).then_some(t.first_ns),
             last_ns: (t.first_ns <= t.last_ns).then_some(t.last_ns),
             per_day: t.per_day.iter().map(|(d, n)| (day(*d), *n)).collect(),
-            sources: t.sources.count(),
+            sources: t.sources.count().min(t.packets),
             sources_exact: t.sources.is_exact(),
             keys: t
                 .ranked_keys()
@@ -994,14 +1008,14 @@ impl Explained {
             };
             let _ = writeln!(
                 s,
-                "  inner sources:       ~{} distinct; {}",
-                int(f.inner_src),
+                "  inner sources:       {} distinct; {}",
+                approx(f.inner_src, f.inner_src_exact),
                 ranges(&f.inner_src_ranges)
             );
             let _ = writeln!(
                 s,
-                "  inner destinations:  ~{} distinct; {}",
-                int(f.inner_dst),
+                "  inner destinations:  {} distinct; {}",
+                approx(f.inner_dst, f.inner_dst_exact),
                 ranges(&f.inner_dst_ranges)
             );
             let _ = writeln!(
@@ -1030,7 +1044,7 @@ impl Explained {
             let _ = write!(
                 s,
                 "  flood targets:       {} outer destination(s)",
-                int(f.targets)
+                approx(f.targets, f.targets_exact)
             );
             if let Some((net, len)) = f.target_prefix
                 && f.targets > 1
@@ -1175,9 +1189,9 @@ impl Explained {
             s.push_str("\n## Mirai GRE floods in detail\n\n");
             let _ = writeln!(
                 s,
-                "- Inner sources: ~{} distinct; inner destinations ~{}; inner destination ports {}",
-                int(f.inner_src),
-                int(f.inner_dst),
+                "- Inner sources: {} distinct; inner destinations {}; inner destination ports {}",
+                approx(f.inner_src, f.inner_src_exact),
+                approx(f.inner_dst, f.inner_dst_exact),
                 int(f.inner_dports)
             );
             for (i, n) in RANGE_NAMES.iter().enumerate() {
@@ -1197,7 +1211,7 @@ impl Explained {
             let _ = writeln!(
                 s,
                 "- Flood targets: {}{}",
-                int(f.targets),
+                approx(f.targets, f.targets_exact),
                 f.target_prefix
                     .filter(|_| f.targets > 1)
                     .map(|(n, l)| format!(" within {n}/{l}"))
@@ -1327,8 +1341,13 @@ impl Explained {
             Some(f) => {
                 let _ = write!(
                     s,
-                    "{{\"packets\":{},\"inner_sources\":{},\"inner_destinations\":{},\"inner_dest_ports\":{},",
-                    f.packets, f.inner_src, f.inner_dst, f.inner_dports
+                    "{{\"packets\":{},\"inner_sources\":{},\"inner_sources_exact\":{},\"inner_destinations\":{},\"inner_destinations_exact\":{},\"inner_dest_ports\":{},",
+                    f.packets,
+                    f.inner_src,
+                    f.inner_src_exact,
+                    f.inner_dst,
+                    f.inner_dst_exact,
+                    f.inner_dports
                 );
                 for (name, r) in [
                     ("inner_source_shares", &f.inner_src_ranges),
@@ -1351,8 +1370,8 @@ impl Explained {
                 }
                 let _ = write!(
                     s,
-                    "}},\"outer_ttl_min\":{},\"outer_ttl_max\":{},\"targets\":{},\"target_prefix\":",
-                    f.ttl_min, f.ttl_max, f.targets
+                    "}},\"outer_ttl_min\":{},\"outer_ttl_max\":{},\"targets\":{},\"targets_exact\":{},\"target_prefix\":",
+                    f.ttl_min, f.ttl_max, f.targets, f.targets_exact
                 );
                 match f.target_prefix {
                     Some((n, l)) => json_str(&mut s, &format!("{n}/{l}")),

@@ -148,7 +148,7 @@ pub struct Top {
     /// Allocated on the first IPv6 address (most darknet traffic is IPv4 only).
     v6: Option<Box<Table<u128>>>,
     mask: usize,
-    /// Seeded per run (see `new`), so spoofed addresses cannot be chosen to collide.
+    /// Seeded with the run's fixed seed (see `new`): the same input keeps the same sources.
     hasher: FixedState,
     /// Seeds the IPv4 index: the same hash as [`Distinct::hash_v4`] with the same seed, so a
     /// caller that counts a source in both hashes it once.
@@ -159,7 +159,7 @@ pub struct Top {
 
 impl Top {
     /// A table for about `cap` IPv4 and `cap` IPv6 addresses (rounded up to a power of
-    /// two), hashed with a random seed.
+    /// two), hashed with the fixed seed of [`crate::distinct::run_seed`].
     pub fn new(cap: usize) -> Self {
         Self::with_seed(cap, crate::distinct::run_seed())
     }

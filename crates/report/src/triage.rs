@@ -70,6 +70,8 @@ pub struct ClassStats {
     pub ports: PortCounts,
     /// Backscatter: the inferred victims.
     pub victims: Top,
+    /// Distinct victims: the top list holds only the busiest, this counts them all.
+    pub victim_count: Distinct,
 }
 
 impl ClassStats {
@@ -88,6 +90,7 @@ impl ClassStats {
             ports: PortCounts::default(),
             // The run's seed, like every other table: reproducible for a given seed.
             victims: Top::with_seed(l.top_sources / 4, l.seed),
+            victim_count: Distinct::new(l.exact_distinct, l.seed),
         }
     }
     /// Counts `n` packets of one verdict (time unknown for some log records).
@@ -137,6 +140,7 @@ impl ClassStats {
                 self.reasons.add(kind.name(), n);
                 self.victims
                     .add_weighted(victim, ts_ns, bytes, n, 1 << v.class.index());
+                self.victim_count.add(victim);
             }
             Evidence::Scan { port, .. }
             | Evidence::MiraiScan { dport: port, .. }
@@ -168,6 +172,7 @@ impl ClassStats {
         }
         self.ports.merge(&o.ports);
         self.victims.merge(&o.victims);
+        self.victim_count.merge(&o.victim_count);
     }
 }
 
@@ -319,8 +324,10 @@ impl Flood {
     fn new(l: &Limits) -> Self {
         Flood {
             packets: 0,
-            inner_src: Distinct::new(0, l.seed),
-            inner_dst: Distinct::new(0, l.seed),
+            // Exact while a flood is small (a sketch of a few hundred random addresses
+            // could read above the packet count).
+            inner_src: Distinct::new(l.exact_distinct, l.seed),
+            inner_dst: Distinct::new(l.exact_distinct, l.seed),
             inner_src_ranges: [0; 4],
             inner_dst_ranges: [0; 4],
             inner_dports: Box::new([0; 1024]),

@@ -303,6 +303,23 @@ fn parse_path(w: &str) -> Result<Term, String> {
     } else {
         Some(rest.join("."))
     };
+    // An unknown field would silently match nothing (a typo reads as "0 matched").
+    if let Some(f) = &field {
+        let pseudo: &[&str] = match proto {
+            Proto::Ip | Proto::Ipv6 => &["addr"],
+            Proto::Tcp | Proto::Udp | Proto::Sctp => &["port"],
+            _ => &[],
+        };
+        if !proto.fields().contains(&f.as_str()) && !pseudo.contains(&f.as_str()) {
+            let mut known: Vec<&str> = proto.fields().to_vec();
+            known.extend_from_slice(pseudo);
+            return Err(format!(
+                "unknown field '{f}' of {} (its fields: {})",
+                proto.name(),
+                known.join(", ")
+            ));
+        }
+    }
     Ok(Term {
         selector,
         proto,

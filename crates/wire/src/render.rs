@@ -529,7 +529,9 @@ pub fn json_open(out: &mut String, meta: &FrameMeta, d: &Dissection) {
         if i > 0 {
             out.push(',');
         }
-        out.push_str("{\"proto\":");
+        // `layer`, not `proto`: IP and GRE have a `proto` field of their own, and a key
+        // given twice in one object keeps only one value in jq, Python and serde.
+        out.push_str("{\"layer\":");
         json_str(out, l.proto().name());
         if l.is_partial() {
             out.push_str(",\"truncated\":true");
@@ -538,6 +540,7 @@ pub fn json_open(out: &mut String, meta: &FrameMeta, d: &Dissection) {
             out.push_str(",\"quoted\":true");
         }
         keys.clear();
+        keys.extend(["layer", "truncated", "quoted"]);
         l.visit(&mut |f: Field| {
             // A repeated key (a second extension header of one kind) keeps its first value.
             if keys.contains(&f.key) {

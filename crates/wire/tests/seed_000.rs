@@ -135,5 +135,5 @@ fn seed_000_every_field_tshark_shows() {
         "{j}"
     );
     assert!(j.contains("\"protocols\":\"eth:ip:gre:ip:udp\""), "{j}");
-    assert!(j.contains("{\"proto\":\"gre\",\"flags\":0,"), "{j}");
+    assert!(j.contains("{\"layer\":\"gre\",\"flags\":0,"), "{j}");
 }

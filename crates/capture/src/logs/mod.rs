@@ -553,11 +553,31 @@ pub fn for_each_line(
     data: &[u8],
     opts: &LogOptions,
     stats: &mut LogStats,
+    f: impl FnMut(&Observation, LogFormat),
+) {
+    for_each_line_after(chunk, data, opts, stats, 0, f);
+}
+
+/// [`for_each_line`] for the lines after line `skip_through` only (a grown file whose first
+/// lines are in the lake already). The earlier lines are still parsed, so a header among
+/// them (Windows `#Fields:`) applies to the rest, but they are neither passed on nor counted.
+pub fn for_each_line_after(
+    chunk: &LineChunk,
+    data: &[u8],
+    opts: &LogOptions,
+    stats: &mut LogStats,
+    skip_through: u64,
     mut f: impl FnMut(&Observation, LogFormat),
 ) {
     let mut p = LineParser::new(opts, &chunk.file, chunk.header.as_deref());
     let mut year_assumed = false;
     for (line_no, line) in chunk.lines(data) {
+        if line_no <= skip_through {
+            if line.starts_with(b"#") {
+                p.parse(line);
+            }
+            continue;
+        }
         let o = p.parse(line);
         if let Outcome::Record(obs, fmt) = &o {
             f(obs, *fmt);
