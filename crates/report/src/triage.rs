@@ -90,7 +90,7 @@ impl ClassStats {
             ports: PortCounts::default(),
             // The run's seed, like every other table: reproducible for a given seed.
             victims: Top::with_seed(l.top_sources / 4, l.seed),
-            victim_count: Distinct::new(l.exact_distinct, l.seed),
+            victim_count: Distinct::new(VICTIMS_EXACT.min(l.exact_distinct), l.seed),
         }
     }
     /// Counts `n` packets of one verdict (time unknown for some log records).
@@ -300,6 +300,14 @@ impl PortCounts {
     }
 }
 
+/// Backscatter victims counted exactly before the sketch: Moore et al. saw a few thousand
+/// victims a week on a /8, so a sensor's count is exact; spoofed floods' random
+/// "victims" go to the sketch without sorting 65,536 of them per thread.
+const VICTIMS_EXACT: u64 = 16_384;
+
+/// Mirai inner addresses counted exactly before the sketch.
+const INNER_EXACT: u64 = 4_096;
+
 /// Details of Mirai GRE floods.
 #[derive(Clone, Debug)]
 pub struct Flood {
@@ -325,9 +333,10 @@ impl Flood {
         Flood {
             packets: 0,
             // Exact while a flood is small (a sketch of a few hundred random addresses
-            // could read above the packet count).
-            inner_src: Distinct::new(l.exact_distinct, l.seed),
-            inner_dst: Distinct::new(l.exact_distinct, l.seed),
+            // could read above the packet count); Mirai's inner addresses are random, so a
+            // large flood is a sketch early rather than sorting 65,536 of them per thread.
+            inner_src: Distinct::new(INNER_EXACT, l.seed),
+            inner_dst: Distinct::new(INNER_EXACT, l.seed),
             inner_src_ranges: [0; 4],
             inner_dst_ranges: [0; 4],
             inner_dports: Box::new([0; 1024]),

@@ -4,6 +4,7 @@
 //! reproducible 10 M-packet capture).
 
 pub mod attacks;
+pub mod day;
 pub mod lake;
 pub mod live;
 

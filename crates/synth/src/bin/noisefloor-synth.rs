@@ -38,6 +38,7 @@ fn main() -> std::io::Result<()> {
             "--out" => out = val(),
             "--seed-000" => seed_packet = true,
             "--lake-inputs" => return lake_inputs(&val()),
+            "--day" => return day(&val(), seed),
             "--send-to" => send.to = Some(parse_addr(&val())),
             "--send-from" => send.from = Some(parse_addr(&val())),
             "--send-mix" => send.mix = val(),
@@ -131,7 +132,7 @@ fn lake_inputs(dir: &str) -> std::io::Result<()> {
 
 fn usage(msg: &str) -> ! {
     eprintln!(
-        "noisefloor-synth: {msg}\nusage: noisefloor-synth [--packets N] [--seed S] [--out FILE] | --seed-000 --out FILE | --lake-inputs DIR\n       | --send-to ADDR --send-from ADDR --send-mix classes|numbered [--count N] [--first N] [--rate PPS]\n         [--frames-on IF [--vlan ID]]"
+        "noisefloor-synth: {msg}\nusage: noisefloor-synth [--packets N] [--seed S] [--out FILE] | --seed-000 --out FILE | --lake-inputs DIR\n       | [--seed S] --day PREFIX (writes PREFIX.pcap.gz and PREFIX.log)\n       | --send-to ADDR --send-from ADDR --send-mix classes|numbered [--count N] [--first N] [--rate PPS]\n         [--frames-on IF [--vlan ID]]"
     );
     std::process::exit(1)
 }
@@ -253,4 +254,29 @@ impl Sender {
             }
         }
     }
+}
+
+/// A realistic darknet day (the bundled sample): `PREFIX.pcap.gz`, `PREFIX.log`, and its
+/// ground truth on stdout (`key value` lines, for CI).
+fn day(prefix: &str, seed: u64) -> std::io::Result<()> {
+    let pcap = std::fs::File::create(format!("{prefix}.pcap.gz"))?;
+    let gz =
+        flate2::write::GzEncoder::new(std::io::BufWriter::new(pcap), flate2::Compression::best());
+    let mut log = std::io::BufWriter::new(std::fs::File::create(format!("{prefix}.log"))?);
+    let mut gz = gz;
+    let t = noisefloor_synth::day::write_day(seed, &mut gz, &mut log)?;
+    gz.finish()?
+        .into_inner()
+        .map_err(|e| e.into_error())?
+        .sync_all()?;
+    std::io::Write::flush(&mut log)?;
+    let ip = |a: [u8; 4]| std::net::Ipv4Addr::from(a).to_string();
+    println!("packets {}", t.packets);
+    println!("flood_target {}", ip(t.flood_target));
+    println!("flood_packets {}", t.flood_packets);
+    println!("flood_bots {}", t.flood_bots);
+    println!("top_scanner {}", ip(t.top_scanner));
+    println!("top_scanner_packets {}", t.top_scanner_packets);
+    println!("backscatter_victim {}", ip(t.backscatter_victim));
+    Ok(())
 }
