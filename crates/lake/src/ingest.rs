@@ -85,6 +85,8 @@ pub(crate) struct Worker<'e> {
     formats: Vec<&'static str>,
     pub(crate) rows: u64,
     untimed: u64,
+    /// A log's unterminated last line, not stored until it ends.
+    held_back: u64,
     pub(crate) first_ts: Option<i64>,
     pub(crate) last_ts: Option<i64>,
     tick: u64,
@@ -113,6 +115,7 @@ impl<'e> Worker<'e> {
             formats: Vec::new(),
             rows: 0,
             untimed: 0,
+            held_back: 0,
             first_ts: None,
             last_ts: None,
             tick: 0,
@@ -331,62 +334,99 @@ pub fn hash_file(path: &Path) -> Result<(String, u64), LakeError> {
     })
 }
 
-/// One read of an input's stream (after gzip or zstd): its length, BLAKE3 and lines, and
-/// the BLAKE3 of its first `len` bytes for each `len` in `at` (sorted ascending).
+/// One read of an input's stream (after gzip or zstd): its length, BLAKE3 and lines, the
+/// same up to its last newline (a log's whole lines), and the BLAKE3 of its first `len`
+/// bytes for each `len` in `at` (sorted ascending). A stream that ends in an error (a
+/// compressed file still being written) gives what was read before it.
 struct StreamScan {
     len: u64,
     hash: String,
+    /// Up to and including the last newline: length, BLAKE3 and lines.
+    line_end: u64,
+    line_end_hash: String,
     lines: u64,
-    prefixes: Vec<(u64, String)>,
+    /// Per asked-for length: the BLAKE3 and the newlines before it.
+    prefixes: Vec<(u64, String, u64)>,
+    /// The stream was read to its end without an error.
+    complete: bool,
 }
 
 fn scan_stream(path: &str, at: &[u64]) -> Option<StreamScan> {
     let (_, mut s) = open_stream(path).ok()?;
     let mut h = blake3::Hasher::new();
-    let (mut pos, mut newlines, mut last) = (0u64, 0u64, b'\n');
+    let mut scan = StreamScan {
+        len: 0,
+        hash: String::new(),
+        line_end: 0,
+        line_end_hash: h.finalize().to_hex().to_string(),
+        lines: 0,
+        prefixes: Vec::new(),
+        complete: true,
+    };
     let mut next = 0;
-    let mut prefixes = Vec::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
         let n = match s.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            // A damaged stream: no prefix is recognised and the ingest reports the error.
-            Err(_) => return None,
+            Err(_) => {
+                scan.complete = false;
+                break;
+            }
         };
-        let mut chunk = &buf[..n];
-        newlines += memchr::memchr_iter(b'\n', chunk).count() as u64;
-        last = chunk[n - 1];
-        while next < at.len() && at[next] <= pos + chunk.len() as u64 {
-            let k = (at[next] - pos) as usize;
-            h.update(&chunk[..k]);
-            pos += k as u64;
-            chunk = &chunk[k..];
-            prefixes.push((at[next], h.finalize().to_hex().to_string()));
+        let chunk = &buf[..n];
+        let pos = scan.len;
+        // Where to stop and take a hash inside this chunk: asked-for lengths, and the end
+        // of its last line.
+        let newline = memchr::memrchr(b'\n', chunk).map(|i| pos + i as u64 + 1);
+        let mut cuts: Vec<u64> = Vec::new();
+        while next < at.len() && at[next] <= pos + n as u64 {
+            cuts.push(at[next]);
             next += 1;
         }
-        h.update(chunk);
-        pos += chunk.len() as u64;
+        cuts.extend(newline);
+        cuts.sort_unstable();
+        cuts.dedup();
+        let mut done = pos;
+        for cut in cuts {
+            let part = &chunk[(done - pos) as usize..(cut - pos) as usize];
+            h.update(part);
+            scan.lines += memchr::memchr_iter(b'\n', part).count() as u64;
+            done = cut;
+            let hash = h.finalize().to_hex().to_string();
+            if at.binary_search(&cut).is_ok() {
+                scan.prefixes.push((cut, hash.clone(), scan.lines));
+            }
+            if Some(cut) == newline {
+                scan.line_end = cut;
+                scan.line_end_hash = hash;
+            }
+        }
+        let rest = &chunk[(done - pos) as usize..];
+        h.update(rest);
+        scan.lines += memchr::memchr_iter(b'\n', rest).count() as u64;
+        scan.len += n as u64;
     }
-    Some(StreamScan {
-        len: pos,
-        hash: h.finalize().to_hex().to_string(),
-        lines: newlines + u64::from(pos > 0 && last != b'\n'),
-        prefixes,
-    })
+    scan.hash = h.finalize().to_hex().to_string();
+    Some(scan)
 }
 
-/// The entry of `sensor` whose stream `path`'s stream starts with, the longest if several
-/// do, and the scan that found it.
+/// The entry of `sensor` (other than the input's own, `own_hash`) whose stream `path`'s
+/// stream starts with, the longest if several do, and the scan that found it.
 fn known_prefix(
     lake: &Lake,
     sensor: &str,
     path: &str,
+    own_hash: &str,
 ) -> (Option<ManifestEntry>, Option<StreamScan>) {
     let mut known: Vec<ManifestEntry> = crate::store::manifest(lake.root())
         .into_iter()
-        .filter(|e| e.sensor == sensor && e.stream.as_ref().is_some_and(|s| s.len > 0))
+        .filter(|e| {
+            e.sensor == sensor
+                && e.content_hash != own_hash
+                && e.stream.as_ref().is_some_and(|s| s.len > 0)
+        })
         .collect();
     let mut at: Vec<u64> = known
         .iter()
@@ -398,18 +438,13 @@ fn known_prefix(
         return (None, None);
     };
     // Longest first; ties by input name, so the answer does not depend on directory order.
-    known.sort_by(|a, b| {
-        let (la, lb) = (
-            a.stream.as_ref().map_or(0, |s| s.len),
-            b.stream.as_ref().map_or(0, |s| s.len),
-        );
-        lb.cmp(&la).then_with(|| a.input.cmp(&b.input))
-    });
+    let len = |e: &ManifestEntry| e.stream.as_ref().map_or(0, |s| s.len);
+    known.sort_by(|a, b| len(b).cmp(&len(a)).then_with(|| a.input.cmp(&b.input)));
     let found = known.into_iter().find(|e| {
         e.stream.as_ref().is_some_and(|s| {
             scan.prefixes
                 .iter()
-                .any(|(len, hash)| *len == s.len && *hash == s.hash)
+                .any(|(len, hash, _)| *len == s.len && *hash == s.hash)
         })
     });
     (found, Some(scan))
@@ -465,21 +500,13 @@ fn ingest_path(
         return Ok(Outcome::AlreadyIngested(prev.clone()));
     }
     // A grown file or a rotated, compressed copy: its stream starts with one already in the
-    // lake, and only what follows is new. `--replace` ingests the input whole.
-    let (continues, scan) = if opts.replace {
-        (None, scan_stream(path, &[]))
-    } else {
-        known_prefix(lake, &opts.sensor, path)
-    };
+    // lake, and only what follows is new. `--replace` replaces this input's own entry only,
+    // so a continuation still skips what the entry it continues holds.
+    let (continues, scan) = known_prefix(lake, &opts.sensor, path, &hash);
     let (skip_bytes, skip_lines) = continues
         .as_ref()
         .and_then(|e| e.stream.as_ref())
         .map_or((0, 0), |s| (s.len, s.lines));
-    if let (Some(e), Some(scan)) = (&continues, &scan)
-        && skip_bytes == scan.len
-    {
-        return Ok(Outcome::AlreadyIngested(e.clone()));
-    }
     // Sniff once for the kind and format the manifest records.
     let (kind, capture_format) = match open_input(path) {
         Ok(Input::Capture(r)) => (
@@ -492,6 +519,17 @@ fn ingest_path(
         Ok(Input::Log(_)) => ("log", ""),
         Err(e) => return Ok(Outcome::Failed(e.to_string())),
     };
+    // Nothing after what the lake holds (a log's unterminated last line waits for its end).
+    if let (Some(e), Some(scan)) = (&continues, &scan) {
+        let whole = if kind == "log" {
+            scan.line_end
+        } else {
+            scan.len
+        };
+        if scan.complete && skip_bytes >= whole {
+            return Ok(Outcome::AlreadyIngested(e.clone()));
+        }
+    }
     let staging = lake.stage(&opts.sensor, &hash)?;
     let props = writer_properties(opts.zstd_level, &opts.sensor);
     let row_ctx = RowContext {
@@ -517,7 +555,20 @@ fn ingest_path(
             let r = if let Some(chunk) = &batch.lines {
                 let mut err = None;
                 let mut stats = std::mem::take(&mut w.stats);
-                let (buf, log) = (&batch.buf, &opts.log);
+                // An unterminated last line may still be being written: it waits for its
+                // newline (the next ingest adds it), so it is never stored cut short.
+                let buf = match memchr::memrchr(b'\n', &batch.buf) {
+                    Some(i) if i + 1 < batch.buf.len() => {
+                        w.held_back += 1;
+                        &batch.buf[..=i]
+                    }
+                    None if !batch.buf.is_empty() => {
+                        w.held_back += 1;
+                        &batch.buf[..0]
+                    }
+                    _ => &batch.buf[..],
+                };
+                let log = &opts.log;
                 logs::for_each_line_after(chunk, buf, log, &mut stats, skip_lines, |o, fmt| {
                     if err.is_some() {
                         return;
@@ -626,6 +677,7 @@ fn ingest_path(
         stats.merge(&w.stats);
         entry.rows += w.rows;
         entry.untimed += w.untimed;
+        entry.held_back += w.held_back;
         entry.first_ts_us = min_opt(entry.first_ts_us, w.first_ts);
         entry.last_ts_us = max_opt(entry.last_ts_us, w.last_ts);
         for f in w.formats {
@@ -683,23 +735,35 @@ fn ingest_path(
             entry.rejected
         )));
     }
-    // What a later, longer copy of this input will start with.
+    // What a later, longer copy of this input will start with: up to its last whole record
+    // (captures) or line (logs), even when the stream ended in an error (a compressed file
+    // still being written).
     let end = report.ends.first().copied();
     entry.stream_from = skip_bytes;
     entry.stream = match (&scan, end) {
-        (Some(s), Some(end)) if end == s.len => Some(StreamPrefix {
-            len: s.len,
-            lines: s.lines,
-            hash: s.hash.clone(),
-        }),
-        // A capture still being written ends in a cut record: the prefix stops before it.
-        (Some(_), Some(end)) if kind == "capture" => scan_stream(path, &[end]).and_then(|s| {
+        (Some(s), _) if kind == "log" && (report.errors.is_empty() || end == Some(s.line_end)) => {
+            Some(StreamPrefix {
+                len: s.line_end,
+                lines: s.lines,
+                hash: s.line_end_hash.clone(),
+            })
+        }
+        (Some(s), Some(end)) if kind == "capture" && s.complete && end == s.len => {
+            Some(StreamPrefix {
+                len: s.len,
+                lines: 0,
+                hash: s.hash.clone(),
+            })
+        }
+        // Cut short (a capture's last record, or a compressed stream that ends in an error):
+        // the prefix ends where the reader's last whole record or line did.
+        (Some(_), Some(end)) if end > 0 => scan_stream(path, &[end]).and_then(|s| {
             s.prefixes
                 .into_iter()
                 .next()
-                .map(|(len, hash)| StreamPrefix {
+                .map(|(len, hash, lines)| StreamPrefix {
                     len,
-                    lines: 0,
+                    lines: if kind == "log" { lines } else { 0 },
                     hash,
                 })
         }),

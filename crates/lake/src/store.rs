@@ -94,6 +94,10 @@ pub struct ManifestEntry {
     /// stream this input continued (0: the whole input).
     #[serde(default)]
     pub stream_from: u64,
+    /// A log's last line without a newline, not stored: it may still be being written, and
+    /// the next ingest of the grown file adds it once it ends.
+    #[serde(default)]
+    pub held_back: u64,
 }
 
 /// A stream prefix: its length in bytes, whole lines in it (logs; a last line without a

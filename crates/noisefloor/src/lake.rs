@@ -129,10 +129,18 @@ pub fn ingest(args: IngestArgs) -> Result<ExitCode> {
                 added_rows += e.rows;
                 added_inputs += 1;
                 lines.push(format!(
-                    "added    {input}: {} rows in {} file(s), {}{}{}",
+                    "added    {input}: {} rows in {} file(s), {}{}{}{}{}",
                     e.rows,
                     e.files.len(),
                     e.format,
+                    if e.stream_from > 0 {
+                        format!(
+                            ", only what follows its first {} bytes (already in the lake: it grew, or is a copy of an ingested input)",
+                            e.stream_from
+                        )
+                    } else {
+                        String::new()
+                    },
                     if e.rejected > 0 {
                         format!(
                             ", {} rejected (first: {})",
@@ -149,11 +157,16 @@ pub fn ingest(args: IngestArgs) -> Result<ExitCode> {
                         )
                     } else {
                         String::new()
+                    },
+                    if e.held_back > 0 {
+                        ", its last line has no newline yet: held back until it ends (the next ingest adds it)"
+                    } else {
+                        ""
                     }
                 ));
                 json.push(format!(
-                    "{{\"input\": {}, \"status\": \"added\", \"rows\": {}, \"files\": {}, \"rejected\": {}, \"untimed\": {}, \"content_hash\": {}}}",
-                    json_str(input), e.rows, e.files.len(), e.rejected, e.untimed, json_str(&e.content_hash)
+                    "{{\"input\": {}, \"status\": \"added\", \"rows\": {}, \"files\": {}, \"rejected\": {}, \"untimed\": {}, \"content_hash\": {}, \"continues_from\": {}}}",
+                    json_str(input), e.rows, e.files.len(), e.rejected, e.untimed, json_str(&e.content_hash), e.stream_from
                 ));
             }
             Outcome::AlreadyIngested(e) => {

@@ -382,3 +382,90 @@ fn every_field_a_layer_emits_is_one_a_filter_accepts() {
     assert!(err.contains("unknown field 'srcx' of ip"), "{err}");
     std::fs::remove_file(p).ok();
 }
+
+fn count_where(lake: &std::path::Path, cond: &str) -> u64 {
+    let (out, err, code) = noisefloor(&[
+        "sql",
+        "--format",
+        "json",
+        "--lake",
+        lake.to_str().unwrap(),
+        &format!("SELECT COUNT(*) AS n FROM events WHERE {cond}"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_str::<Value>(&out).unwrap()[0]["n"]
+        .as_u64()
+        .unwrap()
+}
+
+/// The cases an adversarial review found: `--replace` of a continuation, an over-long line,
+/// a gzip still being written, and a last line cut mid-way.
+#[test]
+fn grown_inputs_hold_in_the_corner_cases() {
+    let dir = temp("grow-corners");
+    std::fs::create_dir_all(&dir).unwrap();
+    let lines = |a: usize, b: usize| (a..b).map(deny_line).collect::<String>();
+
+    // --replace of a continuation replaces only what the continuation added.
+    let lake = dir.join("replace");
+    let log = dir.join("r.log");
+    std::fs::write(&log, lines(0, 100)).unwrap();
+    ingest(&lake, &log);
+    std::fs::write(&log, lines(0, 150)).unwrap();
+    ingest(&lake, &log);
+    let (out, code) = noisefloor_args(
+        &["ingest", "--replace", "--sensor", "s1", "--lake"],
+        &lake,
+        &log,
+    );
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(rows(&lake), 150, "{out}");
+
+    // A line over the reader's limit does not stop the file from being recognised.
+    let lake = dir.join("long");
+    let log = dir.join("l.log");
+    let long = "x".repeat(2_000_000) + "\n";
+    std::fs::write(&log, lines(0, 50) + &long + &lines(50, 100)).unwrap();
+    ingest(&lake, &log);
+    assert_eq!(rows(&lake), 100);
+    std::fs::write(&log, lines(0, 50) + &long + &lines(50, 150)).unwrap();
+    let (out, _) = ingest(&lake, &log);
+    assert_eq!(rows(&lake), 150, "{out}");
+
+    // A gzip still being written (cut mid-stream), then complete.
+    let lake = dir.join("gz");
+    let gz = dir.join("g.log.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut enc, lines(0, 20_000).as_bytes()).unwrap();
+    let full = enc.finish().unwrap();
+    std::fs::write(&gz, &full[..full.len() * 2 / 3]).unwrap();
+    let (out, _) = ingest(&lake, &gz);
+    let first = rows(&lake);
+    assert!(first > 5_000 && first < 20_000, "{first}: {out}");
+    std::fs::write(&gz, &full).unwrap();
+    let (out, _) = ingest(&lake, &gz);
+    assert_eq!(rows(&lake), 20_000, "{out}");
+
+    // A last line cut mid-way waits for its end: never stored cut short, never lost.
+    let lake = dir.join("cut");
+    let log = dir.join("c.log");
+    let text = lines(0, 100);
+    let cut = text.len() - 12;
+    std::fs::write(&log, &text[..cut]).unwrap();
+    let (out, _) = ingest(&lake, &log);
+    assert_eq!(rows(&lake), 99, "{out}");
+    assert!(out.contains("held back"), "{out}");
+    std::fs::write(&log, lines(0, 150)).unwrap();
+    let (out, _) = ingest(&lake, &log);
+    assert_eq!(rows(&lake), 150, "{out}");
+    assert_eq!(count_where(&lake, "proto <> 47"), 0);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+fn noisefloor_args(args: &[&str], lake: &std::path::Path, file: &std::path::Path) -> (String, i32) {
+    let mut a: Vec<&str> = args.to_vec();
+    a.push(lake.to_str().unwrap());
+    a.push(file.to_str().unwrap());
+    let (out, err, code) = noisefloor(&a);
+    (out + &err, code)
+}
