@@ -474,9 +474,13 @@ pub fn ingest_one(
     } else {
         input
     };
-    let result = ingest_path(lake, input, path, opts, enricher, progress);
+    let mut result = ingest_path(lake, input, path, opts, enricher, progress);
     if input == "-" {
         let _ = std::fs::remove_file(path);
+        // Messages name the input as the user gave it, not the spool file.
+        if let Ok(Outcome::Failed(m)) = &mut result {
+            *m = m.replace(path, "<stdin>");
+        }
     }
     result
 }
@@ -493,6 +497,11 @@ fn ingest_path(
         Ok(h) => h,
         Err(e) => return Ok(Outcome::Failed(e.to_string())),
     };
+    if size == 0 {
+        return Ok(Outcome::Failed(format!(
+            "{input}: empty file, nothing to ingest yet (a log just emptied by copytruncate?); not recorded"
+        )));
+    }
     let previous = lake.entry(&opts.sensor, &hash);
     if let Some(prev) = &previous
         && !opts.replace

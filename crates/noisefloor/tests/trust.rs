@@ -217,6 +217,11 @@ fn an_input_where_nothing_could_be_read_is_not_recorded_and_is_retried() {
     assert!(out.contains("nothing could be read"), "{out}");
     let (out, code) = ingest(&lake, &notes);
     assert_eq!(code, 2, "retried, not 'already ingested': {out}");
+    let empty = dir.join("kern.log");
+    std::fs::write(&empty, "").unwrap();
+    let (out, code) = ingest(&lake, &empty);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("empty file"), "{out}");
     std::fs::remove_dir_all(dir).ok();
 }
 
