@@ -41,15 +41,8 @@ pub fn fold_parallel<S: Send>(
     fold: impl Fn(&mut S, &Batch) + Sync,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> (Vec<S>, ReadReport) {
-    let workers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .max(1);
-    let feed = Mutex::new(Feed {
-        files: files.iter(),
-        current: None,
-        report: ReadReport::default(),
-        progress,
-    });
+    let workers = cores();
+    let feed = Feed::new(files, progress);
     let states: Vec<S> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
@@ -67,10 +60,7 @@ pub fn fold_parallel<S: Send>(
             .collect();
         handles.into_iter().filter_map(|h| h.join().ok()).collect()
     });
-    let report = match feed.into_inner() {
-        Ok(f) => f.report,
-        Err(poisoned) => poisoned.into_inner().report,
-    };
+    let report = Feed::into_report(feed);
     (states, report)
 }
 
@@ -90,21 +80,12 @@ pub fn fold_ordered<S: Send>(
     fold: impl Fn(&mut S, &Batch) + Sync,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> (Vec<S>, ReadReport) {
-    let workers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(1, ORDERED_STATES);
-    let feed = Mutex::new(Feed {
-        files: files.iter(),
-        current: None,
-        report: ReadReport::default(),
-        progress,
-    });
+    let workers = cores().min(ORDERED_STATES);
+    let feed = Feed::new(files, progress);
     let states: Vec<Mutex<Option<S>>> = (0..workers).map(|_| Mutex::new(None)).collect();
-    let next_batch = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|scope| {
         for _ in 0..workers {
-            let (feed, states, init, fold, next_batch) =
-                (&feed, &states, &init, &fold, &next_batch);
+            let (feed, states, init, fold) = (&feed, &states, &init, &fold);
             scope.spawn(move || {
                 let mut batch = Batch::default();
                 loop {
@@ -113,7 +94,7 @@ pub fn fold_ordered<S: Send>(
                     if !f.next(&mut batch) {
                         break;
                     }
-                    let k = next_batch.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let k = f.batches - 1;
                     // Taken before the reader is released, so a state's batches are folded
                     // in the order they were read; it waits only if the state is still
                     // folding batch k - workers.
@@ -126,15 +107,17 @@ pub fn fold_ordered<S: Send>(
             });
         }
     });
-    let report = match feed.into_inner() {
-        Ok(f) => f.report,
-        Err(poisoned) => poisoned.into_inner().report,
-    };
+    let report = Feed::into_report(feed);
     let states = states
         .into_iter()
         .filter_map(|m| m.into_inner().ok().flatten())
         .collect();
     (states, report)
+}
+
+/// Decode threads: one per core.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 /// The inputs, read in order by whichever worker asks next.
@@ -143,9 +126,29 @@ struct Feed<'f, 'p> {
     current: Option<(&'f str, Input)>,
     report: ReadReport,
     progress: &'p mut (dyn FnMut(Progress) + Send),
+    /// Batches handed out so far (the last one's index in input order is this minus one).
+    batches: usize,
 }
 
-impl Feed<'_, '_> {
+impl<'f, 'p> Feed<'f, 'p> {
+    fn new(files: &'f [String], progress: &'p mut (dyn FnMut(Progress) + Send)) -> Mutex<Self> {
+        Mutex::new(Feed {
+            files: files.iter(),
+            current: None,
+            report: ReadReport::default(),
+            progress,
+            batches: 0,
+        })
+    }
+
+    /// What was read, also after a worker panicked holding the lock.
+    fn into_report(feed: Mutex<Self>) -> ReadReport {
+        match feed.into_inner() {
+            Ok(f) => f.report,
+            Err(poisoned) => poisoned.into_inner().report,
+        }
+    }
+
     /// Fills `batch` with the next records or log lines; false once every input is read.
     /// Errors go to the report (each names its file and byte offset) and end that file only.
     fn next(&mut self, batch: &mut Batch) -> bool {
@@ -204,6 +207,7 @@ impl Feed<'_, '_> {
                 self.current = None;
             }
             if !batch.records.is_empty() || batch.lines.is_some() {
+                self.batches += 1;
                 return true;
             }
         }

@@ -95,15 +95,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
             eprintln!("noisefloor: {e}");
         }
         if log_stats.rejected_total() > 0 {
-            let first = log_stats
-                .examples
-                .first()
-                .map(|r| format!(" (first: {r})"))
-                .unwrap_or_default();
             eprintln!(
                 "noisefloor: no packet and no log record could be read: {} line(s) matched no \
-                 known log format{first}",
-                log_stats.rejected_total()
+                 known log format{}",
+                log_stats.rejected_total(),
+                crate::logargs::first_reject(&log_stats)
             );
         }
         eprintln!(

@@ -98,17 +98,22 @@ impl LogArgs {
             }
         }
         if self.strict && stats.rejected_total() > 0 {
-            let first = stats
-                .examples
-                .first()
-                .map(|r| format!(" (first: {r})"))
-                .unwrap_or_default();
             eprintln!(
-                "noisefloor: --strict: {} log lines were rejected{first}",
-                stats.rejected_total()
+                "noisefloor: --strict: {} log lines were rejected{}",
+                stats.rejected_total(),
+                first_reject(stats)
             );
             return true;
         }
         false
     }
+}
+
+/// ` (first: FILE:LINE: rejected: ...)` for an error message, or nothing without rejects.
+pub(crate) fn first_reject(stats: &LogStats) -> String {
+    stats
+        .examples
+        .first()
+        .map(|r| format!(" (first: {r})"))
+        .unwrap_or_default()
 }

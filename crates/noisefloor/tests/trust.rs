@@ -115,14 +115,14 @@ fn mirai_inner_address_counts_are_exact_for_a_small_flood_and_never_exceed_the_p
     std::fs::remove_file(p).ok();
 }
 
-fn rows(lake: &std::path::Path) -> u64 {
+fn count_where(lake: &std::path::Path, cond: &str) -> u64 {
     let (out, err, code) = noisefloor(&[
         "sql",
         "--format",
         "json",
         "--lake",
         lake.to_str().unwrap(),
-        "SELECT COUNT(*) AS n FROM events",
+        &format!("SELECT COUNT(*) AS n FROM events WHERE {cond}"),
     ]);
     assert_eq!(code, 0, "{err}");
     serde_json::from_str::<Value>(&out).unwrap()[0]["n"]
@@ -130,15 +130,20 @@ fn rows(lake: &std::path::Path) -> u64 {
         .unwrap()
 }
 
+fn rows(lake: &std::path::Path) -> u64 {
+    count_where(lake, "true")
+}
+
 fn ingest(lake: &std::path::Path, file: &std::path::Path) -> (String, i32) {
-    let (out, err, code) = noisefloor(&[
-        "ingest",
-        file.to_str().unwrap(),
-        "--sensor",
-        "s1",
-        "--lake",
-        lake.to_str().unwrap(),
-    ]);
+    ingest_with(&[], lake, file)
+}
+
+/// `ingest FILE --sensor s1 --lake LAKE` with `extra` options.
+fn ingest_with(extra: &[&str], lake: &std::path::Path, file: &std::path::Path) -> (String, i32) {
+    let mut args = vec!["ingest", file.to_str().unwrap(), "--sensor", "s1", "--lake"];
+    args.push(lake.to_str().unwrap());
+    args.extend_from_slice(extra);
+    let (out, err, code) = noisefloor(&args);
     (out + &err, code)
 }
 
@@ -388,21 +393,6 @@ fn every_field_a_layer_emits_is_one_a_filter_accepts() {
     std::fs::remove_file(p).ok();
 }
 
-fn count_where(lake: &std::path::Path, cond: &str) -> u64 {
-    let (out, err, code) = noisefloor(&[
-        "sql",
-        "--format",
-        "json",
-        "--lake",
-        lake.to_str().unwrap(),
-        &format!("SELECT COUNT(*) AS n FROM events WHERE {cond}"),
-    ]);
-    assert_eq!(code, 0, "{err}");
-    serde_json::from_str::<Value>(&out).unwrap()[0]["n"]
-        .as_u64()
-        .unwrap()
-}
-
 /// The cases an adversarial review found: `--replace` of a continuation, an over-long line,
 /// a gzip still being written, and a last line cut mid-way.
 #[test]
@@ -418,11 +408,7 @@ fn grown_inputs_hold_in_the_corner_cases() {
     ingest(&lake, &log);
     std::fs::write(&log, lines(0, 150)).unwrap();
     ingest(&lake, &log);
-    let (out, code) = noisefloor_args(
-        &["ingest", "--replace", "--sensor", "s1", "--lake"],
-        &lake,
-        &log,
-    );
+    let (out, code) = ingest_with(&["--replace"], &lake, &log);
     assert_eq!(code, 0, "{out}");
     assert_eq!(rows(&lake), 150, "{out}");
 
@@ -465,12 +451,4 @@ fn grown_inputs_hold_in_the_corner_cases() {
     assert_eq!(rows(&lake), 150, "{out}");
     assert_eq!(count_where(&lake, "proto <> 47"), 0);
     std::fs::remove_dir_all(dir).ok();
-}
-
-fn noisefloor_args(args: &[&str], lake: &std::path::Path, file: &std::path::Path) -> (String, i32) {
-    let mut a: Vec<&str> = args.to_vec();
-    a.push(lake.to_str().unwrap());
-    a.push(file.to_str().unwrap());
-    let (out, err, code) = noisefloor(&a);
-    (out + &err, code)
 }
