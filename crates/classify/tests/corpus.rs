@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use noisefloor_classify::{Class, Context, Evidence, MiraiVariant, classify};
 use noisefloor_synth::{Kind, Rng, Sensor, frame};
-use noisefloor_wire::{dissect, linktype};
+use noisefloor_wire::{Observation, dissect, linktype};
 
 fn expected(kind: Kind) -> Class {
     match kind {
@@ -47,7 +47,7 @@ fn precision_and_recall_per_class_at_least_99_9_percent() {
         for _ in 0..PER_KIND {
             let f = frame(&mut rng, &sensor, kind);
             let d = dissect(linktype::ETHERNET, &f);
-            let v = classify(&d, &ctx);
+            let v = classify(&Observation::from_dissection(0, f.len() as u32, &d), &ctx);
             *confusion.entry((expected(kind), v.class)).or_default() += 1;
             if let Some(want) = expected_variant(kind)
                 && v.mirai_variant() != Some(want)
@@ -134,7 +134,11 @@ fn sensor_addr(a: std::net::IpAddr) -> bool {
 #[test]
 fn seed_000_is_mirai_gre_ip_little_endian() {
     let f = noisefloor_wire::build::seed_000_frame();
-    let v = classify(&dissect(linktype::ETHERNET, &f), &Context::default());
+    let d = dissect(linktype::ETHERNET, &f);
+    let v = classify(
+        &Observation::from_dissection(0, f.len() as u32, &d),
+        &Context::default(),
+    );
     assert_eq!(v.class, Class::MiraiGreIp);
     assert_eq!(v.mirai_variant(), Some(MiraiVariant::LittleEndian));
     let tags: Vec<&str> = v.tags.names().collect();
@@ -192,7 +196,8 @@ fn real_pptp_and_erspan_captures_are_gre_other_never_mirai() {
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         while let Ok(Some(rec)) = r.next_record() {
             let d = dissect(rec.linktype, rec.data);
-            let v = classify(&d, &Context::default());
+            let o = Observation::from_dissection(0, 0, &d);
+            let v = classify(&o, &Context::default());
             assert!(
                 !v.class.is_mirai_gre(),
                 "{f}: a real tunnel packet was called {}",

@@ -1,14 +1,15 @@
-//! The fast path (`noisefloor_wire::quick` + `classify_quick`) against the full decoder and
-//! `classify`: on every generated class, on mutations of those frames, and on every packet
-//! of every real capture in tests/data and samples/, the fast path either declines the frame
-//! or yields the same layers and the same verdict (class, tags and evidence).
+//! The fast path (`noisefloor_wire::quick` and `Observation::from_quick`) against the full
+//! decoder (`Observation::from_dissection`): on every generated class, on mutations of those
+//! frames, and on every packet of every real capture in tests/data and samples/, the fast path
+//! either declines the frame or yields the same layers, the same record and the same verdict
+//! (class, tags and evidence).
 
 use std::path::{Path, PathBuf};
 
-use noisefloor_classify::{Context, classify, classify_quick};
+use noisefloor_classify::{Context, classify};
 use noisefloor_synth::{Kind, Rng, Sensor, bench_kind, frame};
 use noisefloor_wire::quick::{check_against_dissection, quick};
-use noisefloor_wire::{Options, dissect_with, linktype};
+use noisefloor_wire::{Observation, Options, dissect_with, linktype};
 
 /// Checks one frame both ways; returns whether the fast path took it.
 fn agree(ctxs: &[Context], lt: u32, data: &[u8]) -> bool {
@@ -18,8 +19,14 @@ fn agree(ctxs: &[Context], lt: u32, data: &[u8]) -> bool {
     }
     let q = quick(&opts, lt, data).expect("the checker saw a shape");
     let d = dissect_with(&opts, lt, data);
+    let ts = 1_482_796_800_123_456_789;
+    let (fast, full) = (
+        Observation::from_quick(ts, data.len() as u32, &q),
+        Observation::from_dissection(ts, data.len() as u32, &d),
+    );
+    assert_eq!(fast, full, "{data:02x?}");
     for ctx in ctxs {
-        assert_eq!(classify_quick(&q), classify(&d, ctx), "{data:02x?}");
+        assert_eq!(classify(&fast, ctx), classify(&full, ctx), "{data:02x?}");
     }
     true
 }

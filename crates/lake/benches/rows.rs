@@ -13,7 +13,7 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use noisefloor_classify::{Context, Verdict, classify};
 use noisefloor_enrich::Attribution;
-use noisefloor_lake::event::{EventBuilder, Inner, RowContext, packet_fields};
+use noisefloor_lake::event::{EventBuilder, RowContext};
 use noisefloor_lake::event_writer::EventWriter;
 use noisefloor_lake::ingest::writer_properties;
 use noisefloor_synth::{Rng, Sensor, bench_kind, frame};
@@ -38,14 +38,14 @@ fn stages(c: &mut Criterion) {
         .collect();
     let (opts, ctx) = (Options::default(), Context::default());
     let mut ts = 1_482_796_800_000_000_000i64;
-    let rows: Vec<(Observation, Inner, Verdict)> = frames
+    let rows: Vec<(Observation, Verdict)> = frames
         .iter()
         .map(|f| {
             ts += 1_000;
             let d = dissect_with(&opts, linktype::ETHERNET, f);
-            let v = classify(&d, &ctx);
-            let (o, inner) = packet_fields(ts, &d);
-            (o, inner, v)
+            let o = Observation::from_dissection(ts, f.len() as u32, &d);
+            let v = classify(&o, &ctx);
+            (o, v)
         })
         .collect();
     let who = Attribution::default();
@@ -78,8 +78,8 @@ fn stages(c: &mut Criterion) {
         b.iter(|| {
             let mut columns = 0;
             for chunk in rows.chunks(BATCH) {
-                for (o, inner, v) in chunk {
-                    e.push(o, inner, v, &who, &row_ctx, "pcap");
+                for (o, v) in chunk {
+                    e.push(o, v, &who, &row_ctx, "pcap");
                 }
                 columns += e.finish().num_columns();
             }
@@ -94,22 +94,21 @@ fn stages(c: &mut Criterion) {
 
 /// One events file of all rows, as `ingest` writes it.
 fn write_events(
-    rows: &[(Observation, Inner, Verdict)],
+    rows: &[(Observation, Verdict)],
     who: &Attribution,
     row_ctx: &RowContext,
     props: &WriterProperties,
 ) -> Vec<u8> {
     let mut w = EventWriter::try_new(Vec::new(), props).expect("an in-memory writer");
-    for (o, inner, v) in rows {
-        w.push(o, inner, v, who, row_ctx, "pcap")
-            .expect("in memory");
+    for (o, v) in rows {
+        w.push(o, v, who, row_ctx, "pcap").expect("in memory");
     }
     w.finish().expect("a closed file")
 }
 
 /// The same through the Arrow builders and `ArrowWriter`, in 64 Ki-row batches.
 fn write_parquet(
-    rows: &[(Observation, Inner, Verdict)],
+    rows: &[(Observation, Verdict)],
     who: &Attribution,
     row_ctx: &RowContext,
     props: &WriterProperties,
@@ -119,8 +118,8 @@ fn write_parquet(
     let mut w =
         ArrowWriter::try_new(Vec::new(), schema, Some(props.clone())).expect("an in-memory writer");
     for chunk in rows.chunks(BATCH) {
-        for (o, inner, v) in chunk {
-            e.push(o, inner, v, who, row_ctx, "pcap");
+        for (o, v) in chunk {
+            e.push(o, v, who, row_ctx, "pcap");
         }
         w.write(&e.finish()).expect("rows match the schema");
     }

@@ -10,168 +10,9 @@ use arrow::array::{
 };
 use noisefloor_classify::{Evidence, Verdict};
 use noisefloor_enrich::Attribution;
-use noisefloor_wire::quick::Quick;
-use noisefloor_wire::{Dissection, IpRef, Ipv4, Layer, Observation, Tcp};
+use noisefloor_wire::Observation;
 
 use crate::schema::file_schema;
-
-/// What a tunnelled packet carries inside (GRE and the packet within), beyond the outer
-/// fields an [`Observation`] holds.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Inner {
-    pub gre_version: Option<u8>,
-    pub gre_proto: Option<u16>,
-    pub gre_key: Option<u32>,
-    pub src: Option<IpAddr>,
-    pub dst: Option<IpAddr>,
-    pub proto: Option<u8>,
-    pub sport: Option<u16>,
-    pub dport: Option<u16>,
-    pub ip_id: Option<u16>,
-    pub ttl: Option<u8>,
-    pub payload_len: Option<u32>,
-}
-
-/// The outer header fields of a decoded packet as an [`Observation`], and what it tunnels.
-pub fn packet_fields<'a>(ts_ns: i64, d: &Dissection<'a>) -> (Observation<'a>, Inner) {
-    let mut o = Observation::new();
-    o.ts_ns = Some(ts_ns);
-    let mut inner = Inner::default();
-    let main = d.main_layers();
-    // The NFLOG prefix is the firewall rule that logged the packet.
-    if let Some(Layer::Nflog(n)) = main.get(0) {
-        o.rule = n.prefix().and_then(|p| std::str::from_utf8(p).ok());
-    }
-    let Some(oi) = d.outer_ip_index() else {
-        return (o, inner);
-    };
-    let Some(outer) = main.get(oi).and_then(|l| IpRef::from_layer(&l)) else {
-        return (o, inner);
-    };
-    o.src = Some(outer.src());
-    o.dst = Some(outer.dst());
-    o.proto = Some(outer.protocol());
-    match outer {
-        IpRef::V4(v) => ipv4_fields(&mut o, v),
-        IpRef::V6(v) => {
-            o.ttl = Some(v.hop_limit());
-            o.ip_len = Some(u32::from(v.payload_len()) + 40);
-        }
-    }
-    match main.get(oi + 1) {
-        Some(Layer::Tcp(t)) => tcp_fields(&mut o, &t),
-        Some(Layer::Udp(u)) => {
-            o.src_port = Some(u.src_port());
-            o.dst_port = Some(u.dst_port());
-        }
-        Some(Layer::Sctp(s)) => {
-            o.src_port = Some(s.src_port());
-            o.dst_port = Some(s.dst_port());
-        }
-        Some(Layer::Icmp(i)) => {
-            o.icmp_type = Some(i.icmp_type());
-            o.icmp_code = Some(i.code());
-        }
-        Some(Layer::Icmpv6(i)) => {
-            o.icmp_type = Some(i.icmp_type());
-            o.icmp_code = Some(i.code());
-        }
-        _ => {}
-    }
-    if let Some(g) = d.gre() {
-        inner.gre_version = Some(g.version());
-        inner.gre_proto = Some(g.protocol());
-        inner.gre_key = g.key();
-    }
-    if let Some(ii) = d.inner_ip_index().filter(|&i| i != oi)
-        && let Some(ip) = main.get(ii).and_then(|l| IpRef::from_layer(&l))
-    {
-        inner.src = Some(ip.src());
-        inner.dst = Some(ip.dst());
-        inner.proto = Some(ip.protocol());
-        match ip {
-            IpRef::V4(v) => inner_ipv4_fields(&mut inner, v),
-            IpRef::V6(v) => inner.ttl = Some(v.hop_limit()),
-        }
-        match main.get(ii + 1) {
-            Some(Layer::Tcp(t)) => {
-                inner.sport = Some(t.src_port());
-                inner.dport = Some(t.dst_port());
-            }
-            Some(Layer::Udp(u)) => {
-                inner.sport = Some(u.src_port());
-                inner.dport = Some(u.dst_port());
-            }
-            _ => {}
-        }
-        inner.payload_len = Some(d.payload.len() as u32);
-    }
-    (o, inner)
-}
-
-/// The same fields as [`packet_fields`] for a frame the fast path decoded
-/// ([`noisefloor_wire::quick`]); equal to what `packet_fields` gives its full dissection.
-pub fn quick_fields<'a>(ts_ns: i64, q: &Quick<'a>) -> (Observation<'a>, Inner) {
-    let mut o = Observation::new();
-    o.ts_ns = Some(ts_ns);
-    let mut inner = Inner::default();
-    let ip = q.ip();
-    o.src = Some(IpAddr::from(ip.src()));
-    o.dst = Some(IpAddr::from(ip.dst()));
-    o.proto = Some(ip.protocol());
-    ipv4_fields(&mut o, ip);
-    match *q {
-        Quick::Tcp { tcp, .. } => tcp_fields(&mut o, &tcp),
-        Quick::Udp { udp, .. } => {
-            o.src_port = Some(udp.src_port());
-            o.dst_port = Some(udp.dst_port());
-        }
-        Quick::GreUdp {
-            gre,
-            inner: ip,
-            udp,
-            payload,
-            ..
-        } => {
-            inner.gre_version = Some(gre.version());
-            inner.gre_proto = Some(gre.protocol());
-            inner.gre_key = gre.key();
-            inner.src = Some(IpAddr::from(ip.src()));
-            inner.dst = Some(IpAddr::from(ip.dst()));
-            inner.proto = Some(ip.protocol());
-            inner_ipv4_fields(&mut inner, ip);
-            inner.sport = Some(udp.src_port());
-            inner.dport = Some(udp.dst_port());
-            inner.payload_len = Some(payload.len() as u32);
-        }
-    }
-    (o, inner)
-}
-
-#[inline]
-fn ipv4_fields(o: &mut Observation, v: Ipv4) {
-    o.ttl = Some(v.ttl());
-    o.ip_id = Some(v.id());
-    o.ip_len = Some(u32::from(v.total_len()));
-    o.dont_fragment = Some(v.dont_fragment());
-    o.frag_offset = Some(u32::from(v.frag_offset()) * 8);
-}
-
-#[inline]
-fn tcp_fields(o: &mut Observation, t: &Tcp) {
-    o.src_port = Some(t.src_port());
-    o.dst_port = Some(t.dst_port());
-    o.tcp_flags = Some(t.flags() as u8);
-    o.tcp_seq = Some(t.seq());
-    o.tcp_ack = Some(t.ack());
-    o.tcp_window = Some(t.window());
-}
-
-#[inline]
-fn inner_ipv4_fields(inner: &mut Inner, v: Ipv4) {
-    inner.ip_id = Some(v.id());
-    inner.ttl = Some(v.ttl());
-}
 
 /// The protocol and port of a row's TSUBAME key (`port_key`): the port only where the key
 /// has one (TCP, UDP, SCTP).
@@ -380,12 +221,12 @@ impl EventBuilder {
     pub fn push(
         &mut self,
         o: &Observation,
-        inner: &Inner,
         v: &Verdict,
         who: &Attribution,
         ctx: &RowContext,
         input_format: &str,
     ) {
+        let inner = &o.tunnel;
         let s = &mut self.scratch;
         self.ts.append_value(o.ts_ns.unwrap_or(0).div_euclid(1000));
         addr(&mut self.src, o.src, s);

@@ -18,7 +18,7 @@ use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 
 use crate::columns::{BoolCol, Column, IntCol, StrCol, TsCol, Zstd, append_chunk};
-use crate::event::{Inner, RowContext};
+use crate::event::RowContext;
 use crate::schema::file_schema;
 
 /// Rows per data page.
@@ -244,12 +244,12 @@ impl<W: Write + Send> EventWriter<W> {
     pub fn push(
         &mut self,
         o: &Observation,
-        inner: &Inner,
         v: &Verdict,
         who: &Attribution,
         ctx: &RowContext,
         input_format: &str,
     ) -> Result<()> {
+        let inner = &o.tunnel;
         let c = &mut self.cols;
         c.ts.push(o.ts_ns.unwrap_or(0).div_euclid(1000));
         push_addr(&mut c.src, o.src);

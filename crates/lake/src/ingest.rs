@@ -13,16 +13,16 @@ use std::sync::Arc;
 use noisefloor_capture::logs::{self, LogOptions, LogStats};
 use noisefloor_capture::pipeline::{self, Progress};
 use noisefloor_capture::{Format, Input, open_input, open_stream};
-use noisefloor_classify::{Context, classify, classify_observation, classify_quick};
+use noisefloor_classify::{Context, classify};
 use noisefloor_enrich::{Cache, Enricher};
 use noisefloor_wire::quick::quick;
-use noisefloor_wire::{Dissection, Options, dissect_into};
+use noisefloor_wire::{Dissection, Observation, Options, dissect_into};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
 use crate::LakeError;
-use crate::event::{Inner, RowContext, packet_fields, quick_fields};
+use crate::event::RowContext;
 use crate::event_writer::EventWriter;
 use crate::rollup::{RollupBuilder, rollup_schema};
 use crate::store::{Lake, ManifestEntry, Staging, StreamPrefix};
@@ -589,18 +589,8 @@ fn ingest_path(
                     if !w.formats.contains(&fmt.name()) {
                         w.formats.push(fmt.name());
                     }
-                    let v = classify_observation(o, &opts.ctx);
-                    if let Err(e) = push_row(
-                        w,
-                        ts,
-                        o,
-                        &Inner::default(),
-                        &v,
-                        &row_ctx,
-                        fmt.name(),
-                        &staging,
-                        &props,
-                    ) {
+                    let v = classify(o, &opts.ctx);
+                    if let Err(e) = push_row(w, ts, o, &v, &row_ctx, fmt.name(), &staging, &props) {
                         err = Some(e);
                     }
                 });
@@ -612,18 +602,18 @@ fn ingest_path(
                 for rec in batch.records.iter().filter(|r| r.offset >= skip_bytes) {
                     let data = batch.data(rec);
                     // Most packets take the fast path: the same verdict and fields.
-                    let (v, (o, inner)) = match quick(&decode, rec.linktype, data) {
-                        Some(q) => (classify_quick(&q), quick_fields(rec.ts_ns, &q)),
+                    let o = match quick(&decode, rec.linktype, data) {
+                        Some(q) => Observation::from_quick(rec.ts_ns, rec.origlen, &q),
                         None => {
                             dissect_into(&mut d, &decode, rec.linktype, data);
-                            (classify(&d, &opts.ctx), packet_fields(rec.ts_ns, &d))
+                            Observation::from_dissection(rec.ts_ns, rec.origlen, &d)
                         }
                     };
+                    let v = classify(&o, &opts.ctx);
                     r = push_row(
                         w,
                         rec.ts_ns,
                         &o,
-                        &inner,
                         &v,
                         &row_ctx,
                         capture_format,
@@ -816,7 +806,6 @@ pub(crate) fn push_row(
     w: &mut Worker,
     ts_ns: i64,
     o: &noisefloor_wire::Observation,
-    inner: &Inner,
     v: &noisefloor_classify::Verdict,
     ctx: &RowContext,
     format: &str,
@@ -836,7 +825,7 @@ pub(crate) fn push_row(
     };
     let pw = &mut w.open[i];
     pw.writer
-        .push(o, inner, v, who, ctx, format)
+        .push(o, v, who, ctx, format)
         .map_err(LakeError::Parquet)?;
     pw.rollup.push(o, v, who, who_id);
     pw.rows += 1;

@@ -16,11 +16,11 @@ use std::time::Duration;
 
 use noisefloor_classify::{Class, Context, classify};
 use noisefloor_enrich::Enricher;
-use noisefloor_wire::{Options, Stop, dissect_with};
+use noisefloor_wire::{Observation, Options, Stop, dissect_with};
 use parquet::file::properties::WriterProperties;
 
 use crate::LakeError;
-use crate::event::{RowContext, packet_fields};
+use crate::event::RowContext;
 use crate::ingest::{Worker, file_lists, push_row, writer_properties};
 use crate::store::{
     LIVE, Lake, ManifestEntry, Staging, io_err, read_commit_entry, try_lock_dir,
@@ -184,13 +184,12 @@ impl<'e> Segment<'e> {
         if matches!(d.stop, Stop::Malformed(_)) {
             self.decode_errors += 1;
         }
-        let v = classify(&d, ctx);
-        let (o, inner) = packet_fields(ts_ns, &d);
+        let o = Observation::from_dissection(ts_ns, data.len() as u32, &d);
+        let v = classify(&o, ctx);
         push_row(
             &mut self.worker,
             ts_ns,
             &o,
-            &inner,
             &v,
             &self.row_ctx,
             self.format,

@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use arrow::array::RecordBatchReader;
 use arrow::compute::concat_batches;
-use noisefloor_classify::{Context, Verdict, classify, classify_observation};
+use noisefloor_classify::{Context, Verdict, classify};
 use noisefloor_enrich::Attribution;
-use noisefloor_lake::event::{EventBuilder, Inner, RowContext, packet_fields};
+use noisefloor_lake::event::{EventBuilder, RowContext};
 use noisefloor_lake::event_writer::EventWriter;
 use noisefloor_lake::ingest::writer_properties;
 use noisefloor_synth::{Kind, Rng, Sensor, bench_kind, frame};
@@ -22,7 +22,6 @@ use parquet::file::reader::{FileReader, SerializedFileReader};
 
 struct Row<'a> {
     o: Observation<'a>,
-    inner: Inner,
     v: Verdict,
     who: Attribution,
     format: &'static str,
@@ -39,14 +38,13 @@ fn packet_rows(frames: &[Vec<u8>]) -> Vec<Row<'_>> {
         .map(|f| {
             ts += rng.below(2_000_000) as i64;
             let d = dissect_with(&opts, linktype::ETHERNET, f);
-            let v = classify(&d, &ctx);
-            let (o, mut inner) = packet_fields(ts, &d);
+            let mut o = Observation::from_dissection(ts, f.len() as u32, &d);
+            let v = classify(&o, &ctx);
             // A distinct 64-bit value on every row: 150,000 of them overflow the integer
             // dictionary (1 MiB) into PLAIN pages.
-            inner.gre_key = Some(rng.u32());
+            o.tunnel.gre_key = Some(rng.u32());
             Row {
                 o,
-                inner,
                 v,
                 who: Attribution::default(),
                 format: "pcap",
@@ -94,7 +92,7 @@ fn log_rows<'a>(rules: &'a [String], names: &[Arc<str>]) -> Vec<Row<'a>> {
             o.action = Some([Action::Drop, Action::Reject, Action::Allow][i % 3]);
             o.host = (i % 2 == 0).then_some("fw1");
             o.count = [1, 3, 0, 1000][i % 4];
-            let v = classify_observation(&o, &ctx);
+            let v = classify(&o, &ctx);
             let name = |k: usize| {
                 // Every other row a fresh allocation of the same text: found by content.
                 let s = &names[k % names.len()];
@@ -112,7 +110,6 @@ fn log_rows<'a>(rules: &'a [String], names: &[Arc<str>]) -> Vec<Row<'a>> {
             };
             Row {
                 o,
-                inner: Inner::default(),
                 v,
                 who,
                 format: "netfilter",
@@ -131,7 +128,7 @@ fn reference(rows: &[Row], ctx: &RowContext, props: &WriterProperties) -> Vec<u8
     let mut b = EventBuilder::new();
     for chunk in rows.chunks(10_000) {
         for r in chunk {
-            b.push(&r.o, &r.inner, &r.v, &r.who, ctx, r.format);
+            b.push(&r.o, &r.v, &r.who, ctx, r.format);
         }
         w.write(&b.finish()).unwrap();
     }
@@ -141,7 +138,7 @@ fn reference(rows: &[Row], ctx: &RowContext, props: &WriterProperties) -> Vec<u8
 fn ours(rows: &[Row], ctx: &RowContext, props: &WriterProperties) -> Vec<u8> {
     let mut w = EventWriter::try_new(Vec::new(), props).unwrap();
     for r in rows {
-        w.push(&r.o, &r.inner, &r.v, &r.who, ctx, r.format).unwrap();
+        w.push(&r.o, &r.v, &r.who, ctx, r.format).unwrap();
     }
     assert_eq!(w.rows(), rows.len());
     w.finish().unwrap()

@@ -8,9 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use noisefloor_capture::logs::{self, LineParser, LogOptions, LogReader, LogStats, Outcome};
 use noisefloor_capture::{Batch, Compression, Input, open_input, pipeline};
-use noisefloor_classify::{
-    Class, Context as SensorContext, Verdict, classify, classify_observation,
-};
+use noisefloor_classify::{Class, Context as SensorContext, Verdict, classify};
 use noisefloor_wire::render::{self, FrameMeta};
 use noisefloor_wire::{
     Dissection, Options, Stop, chain_from_key, dissect_into, dissect_with, filter, linktype,
@@ -158,7 +156,12 @@ impl Summary {
             Stop::Truncated if !d.is_truncated() => {}
             s => bump(&mut self.stops, s),
         }
-        let verdict = sel.classify.then(|| classify(d, sel.ctx));
+        let verdict = sel.classify.then(|| {
+            classify(
+                &noisefloor_wire::Observation::from_dissection(ts_ns, origlen, d),
+                sel.ctx,
+            )
+        });
         if let Some(v) = &verdict {
             self.classes[v.class.index()] += 1;
         }
@@ -181,7 +184,7 @@ impl Summary {
             self.first_ts = Some(self.first_ts.map_or(t, |x| x.min(t)));
             self.last_ts = Some(self.last_ts.map_or(t, |x| x.max(t)));
         }
-        let verdict = sel.classify.then(|| classify_observation(o, sel.ctx));
+        let verdict = sel.classify.then(|| classify(o, sel.ctx));
         if let Some(v) = &verdict {
             self.classes[v.class.index()] += 1;
         }
@@ -563,7 +566,7 @@ fn dissect_log(
                 if let Outcome::Record(o, fmt) = &outcome
                     && let Some(verdict) = sum.account_record(o, sel)
                 {
-                    selected = Some((*o, *fmt, verdict));
+                    selected = Some((o.clone(), *fmt, verdict));
                 }
                 if let Some((o, fmt, verdict)) = selected {
                     if *skipped < args.skip {

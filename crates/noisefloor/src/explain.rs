@@ -6,12 +6,10 @@ use std::process::ExitCode;
 use anyhow::Result;
 use noisefloor_capture::logs::{self, LogStats};
 use noisefloor_capture::pipeline;
-use noisefloor_classify::{
-    Context as SensorContext, classify, classify_observation, classify_quick,
-};
+use noisefloor_classify::{Context as SensorContext, classify};
 use noisefloor_report::{Explained, Inputs, Limits, Role, Triage};
 use noisefloor_wire::quick::quick;
-use noisefloor_wire::{Dissection, Options, dissect_into};
+use noisefloor_wire::{Dissection, Observation, Options, dissect_into};
 
 use crate::dissect::Progressbars;
 
@@ -59,8 +57,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         |(t, stats), batch| {
             if let Some(chunk) = &batch.lines {
                 logs::for_each_line(chunk, &batch.buf, &log_opts, stats, |o, _| {
-                    let v = classify_observation(o, &ctx);
-                    t.add_observation(o, &v);
+                    t.add(o, &classify(o, &ctx));
                 });
                 t.end_batch();
                 return;
@@ -68,14 +65,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let mut d = Dissection::empty();
             for r in &batch.records {
                 let data = batch.data(r);
-                // Most packets take the fast path; it gives the same verdict and counts.
-                if let Some(q) = quick(&opts, r.linktype, data) {
-                    t.add_quick(r.ts_ns, r.origlen, &q, &classify_quick(&q));
-                    continue;
-                }
-                dissect_into(&mut d, &opts, r.linktype, data);
-                let v = classify(&d, &ctx);
-                t.add(r.ts_ns, r.origlen, &d, &v);
+                // Most packets take the fast path; it fills the same record.
+                let o = match quick(&opts, r.linktype, data) {
+                    Some(q) => Observation::from_quick(r.ts_ns, r.origlen, &q),
+                    None => {
+                        dissect_into(&mut d, &opts, r.linktype, data);
+                        Observation::from_dissection(r.ts_ns, r.origlen, &d)
+                    }
+                };
+                t.add(&o, &classify(&o, &ctx));
             }
             t.end_batch();
         },

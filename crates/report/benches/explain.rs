@@ -10,11 +10,11 @@
 //! where every packet has its own source: the aggregates' worst case).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use noisefloor_classify::{Context, classify, classify_quick};
+use noisefloor_classify::{Context, classify};
 use noisefloor_report::{Limits, Triage};
 use noisefloor_synth::{Rng, Sensor, bench_kind, frame};
 use noisefloor_wire::quick::quick;
-use noisefloor_wire::{Dissection, Options, dissect_into, linktype};
+use noisefloor_wire::{Dissection, Observation, Options, dissect_into, linktype};
 use std::hint::black_box;
 
 const FRAMES: usize = 1 << 18;
@@ -87,7 +87,9 @@ fn stages(c: &mut Criterion) {
             let mut classes = 0;
             for f in frames.iter() {
                 dissect_into(&mut d, &opts, linktype::ETHERNET, f);
-                classes += classify(&d, &ctx).class.index();
+                classes += classify(&Observation::from_dissection(0, f.len() as u32, &d), &ctx)
+                    .class
+                    .index();
             }
             black_box(classes)
         })
@@ -99,10 +101,14 @@ fn stages(c: &mut Criterion) {
             let mut classes = 0;
             for f in frames.iter() {
                 classes += match quick(&opts, linktype::ETHERNET, f) {
-                    Some(q) => classify_quick(&q).class.index(),
+                    Some(q) => classify(&Observation::from_quick(0, f.len() as u32, &q), &ctx)
+                        .class
+                        .index(),
                     None => {
                         dissect_into(&mut d, &opts, linktype::ETHERNET, f);
-                        classify(&d, &ctx).class.index()
+                        classify(&Observation::from_dissection(0, f.len() as u32, &d), &ctx)
+                            .class
+                            .index()
                     }
                 };
             }
@@ -123,9 +129,9 @@ fn stages(c: &mut Criterion) {
             let mut d = Dissection::empty();
             for f in frames.iter() {
                 dissect_into(&mut d, &opts, linktype::ETHERNET, f);
-                let v = classify(&d, &ctx);
                 ts += 1_000;
-                t.add(ts, f.len() as u32, &d, &v);
+                let o = Observation::from_dissection(ts, f.len() as u32, &d);
+                t.add(&o, &classify(&o, &ctx));
             }
         })
     });
@@ -138,13 +144,14 @@ fn stages(c: &mut Criterion) {
             let mut d = Dissection::empty();
             for f in frames.iter() {
                 ts += 1_000;
-                if let Some(q) = quick(&opts, linktype::ETHERNET, f) {
-                    t.add_quick(ts, f.len() as u32, &q, &classify_quick(&q));
-                    continue;
-                }
-                dissect_into(&mut d, &opts, linktype::ETHERNET, f);
-                let v = classify(&d, &ctx);
-                t.add(ts, f.len() as u32, &d, &v);
+                let o = match quick(&opts, linktype::ETHERNET, f) {
+                    Some(q) => Observation::from_quick(ts, f.len() as u32, &q),
+                    None => {
+                        dissect_into(&mut d, &opts, linktype::ETHERNET, f);
+                        Observation::from_dissection(ts, f.len() as u32, &d)
+                    }
+                };
+                t.add(&o, &classify(&o, &ctx));
             }
         })
     });

@@ -202,12 +202,21 @@ impl Top {
         self.add_seen(a, s);
     }
 
-    /// Adds an IPv4 address whose [`Distinct::hash_v4`] (same seed) is `hash`.
+    /// Adds an IPv4 address whose [`Distinct::hash_v4`] (same seed) is `hash`, for a record
+    /// standing for `packets` packets.
     #[inline]
-    pub fn add_v4_hashed(&mut self, a: u32, hash: u64, ts_ns: i64, bytes: u64, class_bit: u16) {
+    pub fn add_v4_hashed(
+        &mut self,
+        a: u32,
+        hash: u64,
+        ts_ns: i64,
+        bytes: u64,
+        packets: u64,
+        class_bit: u16,
+    ) {
         debug_assert_eq!(hash, crate::distinct::hash_v4(a, self.seed));
         let s = Seen {
-            packets: 1,
+            packets,
             bytes,
             first_ns: ts_ns,
             last_ns: ts_ns,

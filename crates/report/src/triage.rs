@@ -5,8 +5,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use noisefloor_classify::{Class, Evidence, MiraiVariant, Verdict, attack_shape};
-use noisefloor_wire::quick::Quick;
-use noisefloor_wire::{Dissection, IpRef, Ipv4, Layer, Observation};
+use noisefloor_wire::Observation;
 
 use crate::distinct::Distinct;
 use crate::episodes::{Addr, Episodes, Sample};
@@ -380,21 +379,6 @@ fn is_tcp_data(flags: u8, payload: usize) -> bool {
     payload > 0 && flags & (ACK | SYN | RST) == ACK
 }
 
-/// A packet's outer source address.
-#[derive(Clone, Copy)]
-enum Source {
-    V4(u32),
-    V6(u128),
-}
-
-/// The headers a Mirai flood's details come from: the outer IPv4 header (TTL, target), the
-/// innermost IPv4 header (spoofed inner addresses) and the inner UDP destination port.
-struct FloodHeaders<'a> {
-    outer: Option<Ipv4<'a>>,
-    inner_ip: Option<Ipv4<'a>>,
-    inner_dport: Option<u16>,
-}
-
 fn range_index(a: [u8; 4]) -> Option<usize> {
     match a[0] {
         0 => Some(0),
@@ -551,16 +535,6 @@ impl GrePairs {
     }
 }
 
-/// The outer header fields an episode needs, whatever record they came from.
-#[derive(Clone, Copy)]
-struct Shape {
-    dst: Addr,
-    tcp_flags: Option<u8>,
-    src_port: Option<u16>,
-    ttl: Option<u8>,
-    tcp_data: bool,
-}
-
 impl Triage {
     pub fn new(limits: Limits) -> Self {
         Triage {
@@ -592,209 +566,20 @@ impl Triage {
         }
     }
 
-    /// Adds one packet: its time, length on the wire, decoding and verdict.
-    pub fn add(&mut self, ts_ns: i64, len: u32, d: &Dissection, v: &Verdict) {
-        let main = d.main_layers();
-        let Some((oi, outer)) = d
-            .outer_ip_index()
-            .and_then(|i| Some((i, IpRef::from_layer(&main.get(i)?)?)))
-        else {
-            self.count_packet(ts_ns, len, v);
-            self.non_ip += 1;
-            return;
-        };
-        let src = match outer.src() {
-            IpAddr::V4(a) => Source::V4(u32::from(a)),
-            IpAddr::V6(a) => Source::V6(u128::from(a)),
-        };
-        // TSUBAME's key: the outer protocol, and for TCP/UDP the destination port.
-        let proto = outer.protocol();
-        let transport = main.get(oi + 1);
-        let port = if matches!(proto, 6 | 17 | 132) {
-            match transport {
-                Some(Layer::Tcp(t)) => t.dst_port(),
-                Some(Layer::Udp(u)) => u.dst_port(),
-                Some(Layer::Sctp(s)) => s.dst_port(),
-                _ => 0,
+    /// Adds one packet record (captured, or a log line that may stand for several packets)
+    /// and its verdict.
+    #[inline]
+    pub fn add(&mut self, o: &Observation, v: &Verdict) {
+        let (n, len) = match &o.wire {
+            Some(w) => (1, u64::from(w.len)),
+            None => {
+                let n = u64::from(o.count.max(1));
+                (n, u64::from(o.ip_len.unwrap_or(0)) * n)
             }
-        } else {
-            0
         };
-        let (dst, ttl) = match outer {
-            IpRef::V4(o) => (Addr::v4(u32::from_be_bytes(o.dst())), o.ttl()),
-            IpRef::V6(o) => (Addr::v6(u128::from_be_bytes(o.dst())), o.hop_limit()),
-        };
-        let shape = match transport {
-            Some(Layer::Tcp(t)) => Shape {
-                dst,
-                tcp_flags: Some(t.flags() as u8),
-                src_port: Some(t.src_port()),
-                ttl: Some(ttl),
-                tcp_data: is_tcp_data(t.flags() as u8, d.payload.len()),
-            },
-            Some(Layer::Udp(u)) => Shape {
-                dst,
-                tcp_flags: None,
-                src_port: Some(u.src_port()),
-                ttl: Some(ttl),
-                tcp_data: false,
-            },
-            _ => Shape {
-                dst,
-                tcp_flags: None,
-                src_port: None,
-                ttl: Some(ttl),
-                tcp_data: false,
-            },
-        };
-        self.add_ip(ts_ns, len, v, src, proto, port, shape, || {
-            // The innermost IP header and what follows it, found by protocol tags alone:
-            // views are rebuilt only for the layers read.
-            let ii = d.inner_ip_index();
-            FloodHeaders {
-                outer: match outer {
-                    IpRef::V4(o) => Some(o),
-                    IpRef::V6(_) => None,
-                },
-                inner_ip: ii.and_then(|ii| match main.get(ii) {
-                    Some(Layer::Ipv4(ip)) => Some(ip),
-                    _ => None,
-                }),
-                inner_dport: ii.and_then(|ii| match main.get(ii + 1) {
-                    Some(Layer::Udp(u)) => Some(u.dst_port()),
-                    _ => None,
-                }),
-            }
-        });
-    }
-
-    /// Adds one packet the fast path decoded ([`noisefloor_wire::quick`]): the same counts
-    /// [`Triage::add`] makes from the packet's full dissection.
-    pub fn add_quick(&mut self, ts_ns: i64, len: u32, q: &Quick, v: &Verdict) {
-        let ip = q.ip();
-        let src = Source::V4(u32::from_be_bytes(ip.src()));
-        let (tcp_flags, src_port, tcp_data) = match q {
-            Quick::Tcp { tcp, payload, .. } => (
-                Some(tcp.flags() as u8),
-                Some(tcp.src_port()),
-                is_tcp_data(tcp.flags() as u8, payload.len()),
-            ),
-            Quick::Udp { udp, .. } => (None, Some(udp.src_port()), false),
-            Quick::GreUdp { .. } => (None, None, false),
-        };
-        let shape = Shape {
-            dst: Addr::v4(u32::from_be_bytes(ip.dst())),
-            tcp_flags,
-            src_port,
-            ttl: Some(ip.ttl()),
-            tcp_data,
-        };
-        self.add_ip(
-            ts_ns,
-            len,
-            v,
-            src,
-            ip.protocol(),
-            q.dst_port(),
-            shape,
-            || {
-                let (inner_ip, inner_dport) = match q {
-                    Quick::GreUdp { inner, udp, .. } => (Some(*inner), Some(udp.dst_port())),
-                    _ => (None, None),
-                };
-                FloodHeaders {
-                    outer: Some(ip),
-                    inner_ip,
-                    inner_dport,
-                }
-            },
-        );
-    }
-
-    /// Packet, byte, time and class counts every packet makes, with or without IP.
-    #[inline(always)]
-    fn count_packet(&mut self, ts_ns: i64, len: u32, v: &Verdict) {
-        self.packets += 1;
-        self.bytes += len as u64;
-        self.count_time(ts_ns, 1);
-        self.classes[v.class.index()].count(v, Some(ts_ns), 1, len as u64);
-    }
-
-    /// The counts of a packet with an outer IP header from `src`; `port` is the TCP/UDP/SCTP
-    /// destination port (0 for other protocols), `flood` reads a Mirai flood's headers.
-    #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    fn add_ip<'a>(
-        &mut self,
-        ts_ns: i64,
-        len: u32,
-        v: &Verdict,
-        src: Source,
-        proto: u8,
-        port: u16,
-        shape: Shape,
-        flood: impl FnOnce() -> FloodHeaders<'a>,
-    ) {
-        self.count_packet(ts_ns, len, v);
-        self.tcp_data += shape.tcp_data as u64;
-        if let Some(kind) = attack_shape(
-            v.class,
-            proto,
-            shape.tcp_flags,
-            shape.src_port,
-            v.class == Class::Fragment,
-        ) {
-            self.episodes.add(&Sample {
-                ts_ns,
-                len: len as u64,
-                count: 1,
-                src: match src {
-                    Source::V4(a) => Addr::v4(a),
-                    Source::V6(a) => Addr::v6(a),
-                },
-                dst: shape.dst,
-                kind,
-                src_port: shape.src_port.unwrap_or(0),
-                // A non-first fragment has no transport header, so no port.
-                dst_port: (matches!(proto, 6 | 17 | 132) && v.class != Class::Fragment)
-                    .then_some(port),
-                ttl: shape.ttl,
-                class: v.class,
-                tcp_data: shape.tcp_data,
-                first_fragment: v.tags.has(noisefloor_classify::Tags::FIRST_FRAGMENT),
-            });
+        if o.wire.is_none() {
+            self.from_logs += n;
         }
-        let c = &mut self.classes[v.class.index()];
-        match src {
-            Source::V4(a) => {
-                let h = c.sources.hash_v4(a);
-                c.sources.add_v4_hashed(a, h);
-                self.top
-                    .add_v4_hashed(a, h, ts_ns, len as u64, 1 << v.class.index());
-            }
-            Source::V6(a) => {
-                c.sources.add_v6(a);
-                let src = IpAddr::from(std::net::Ipv6Addr::from(a));
-                self.top.add(src, ts_ns, len as u64, 1 << v.class.index());
-            }
-        }
-        match proto {
-            6 => self.tcp_ports.add(port, 1),
-            17 => self.udp_ports.add(port, 1),
-            132 => *self.keys.entry(PortKey { proto, port }).or_default() += 1,
-            _ => self.protocols[proto as usize] += 1,
-        }
-        c.count_evidence(v, ts_ns, len as u64, 1);
-        if let Evidence::MiraiGre { payload_len, .. } = v.evidence {
-            self.add_flood(flood(), payload_len, ts_ns, len);
-        }
-    }
-
-    /// Adds one log record (which may stand for several packets) and its verdict.
-    pub fn add_observation(&mut self, o: &Observation, v: &Verdict) {
-        let n = o.count.max(1) as u64;
-        let len = o.ip_len.unwrap_or(0) as u64 * n;
-        self.from_logs += n;
         self.packets += n;
         self.bytes += len;
         let ts = o.ts_ns;
@@ -808,7 +593,44 @@ impl Triage {
             self.non_ip += n;
             return;
         };
-        if o.proto == Some(47)
+        let class_bit = 1 << v.class.index();
+        match src {
+            IpAddr::V4(a) => {
+                let a = u32::from(a);
+                let h = c.sources.hash_v4(a);
+                c.sources.add_v4_hashed(a, h);
+                // Records without a time sort as the epoch in first/last seen; they are
+                // rare (dmesg).
+                self.top
+                    .add_v4_hashed(a, h, ts.unwrap_or(0), len, n, class_bit);
+            }
+            IpAddr::V6(a) => {
+                c.sources.add_v6(u128::from(a));
+                self.top
+                    .add_weighted(src, ts.unwrap_or(0), len, n, class_bit);
+            }
+        }
+        // TSUBAME's key: the protocol, and for TCP, UDP and SCTP the destination port.
+        let proto = o.proto;
+        let port = match proto {
+            Some(6 | 17 | 132) => o.dst_port.unwrap_or(0),
+            _ => 0,
+        };
+        match proto {
+            Some(6) => self.tcp_ports.add(port, n),
+            Some(17) => self.udp_ports.add(port, n),
+            Some(132) => *self.keys.entry(PortKey { proto: 132, port }).or_default() += n,
+            Some(p) => self.protocols[p as usize] += n,
+            None => {}
+        }
+        c.count_evidence(v, ts.unwrap_or(0), len, n);
+        let tcp_data = match (&o.wire, o.tcp_flags) {
+            (Some(w), Some(f)) => is_tcp_data(f, w.payload.len()),
+            _ => false,
+        };
+        self.tcp_data += tcp_data as u64;
+        if o.wire.is_none()
+            && proto == Some(47)
             && let (Some(dst), Some(t)) = (o.dst, ts)
         {
             self.gre_log_pairs.add(src, dst, o.ip_len, o.ip_id, t, n);
@@ -816,15 +638,23 @@ impl Triage {
         // A record standing for several packets (Cisco IOS "N packets" summaries over minutes)
         // has no per-second timing: it counts everywhere but in episodes.
         if n == 1
-            && let (Some(t), Some(dst), Some(proto)) = (ts, o.dst, o.proto)
+            && let (Some(t), Some(dst), Some(p)) = (ts, o.dst, proto)
             && let Some(kind) = attack_shape(
                 v.class,
-                proto,
+                p,
                 o.tcp_flags,
                 o.src_port,
-                o.frag_offset.is_some_and(|f| f > 0),
+                v.class == Class::Fragment,
             )
         {
+            // A non-first fragment has no transport header, so no port; a captured TCP or
+            // UDP header cut short counts as port 0, as in the keys.
+            let dst_port = match &o.wire {
+                Some(_) => {
+                    (matches!(p, 6 | 17 | 132) && v.class != Class::Fragment).then_some(port)
+                }
+                None => o.dst_port,
+            };
             self.episodes.add(&Sample {
                 ts_ns: t,
                 len,
@@ -833,26 +663,16 @@ impl Triage {
                 dst: Addr::from_ip(dst),
                 kind,
                 src_port: o.src_port.unwrap_or(0),
-                dst_port: o.dst_port,
+                dst_port,
                 ttl: o.ttl,
                 class: v.class,
-                tcp_data: false,
-                first_fragment: false,
+                tcp_data,
+                first_fragment: v.tags.has(noisefloor_classify::Tags::FIRST_FRAGMENT),
             });
         }
-        c.sources.add(src);
-        // Records without a time sort as the epoch in first/last seen; they are rare (dmesg).
-        self.top
-            .add_weighted(src, ts.unwrap_or(0), len, n, 1 << v.class.index());
-        if let Some(proto) = o.proto {
-            let port = if matches!(proto, 6 | 17 | 132) {
-                o.dst_port.unwrap_or(0)
-            } else {
-                0
-            };
-            *self.keys.entry(PortKey { proto, port }).or_default() += n;
+        if let Evidence::MiraiGre { payload_len, .. } = v.evidence {
+            self.add_flood(o, payload_len, ts.unwrap_or(0), len);
         }
-        c.count_evidence(v, ts.unwrap_or(0), len, n);
     }
 
     /// Span and packets per day.
@@ -872,22 +692,23 @@ impl Triage {
         }
     }
 
-    fn add_flood(&mut self, h: FloodHeaders, payload_len: u16, ts_ns: i64, len: u32) {
+    fn add_flood(&mut self, o: &Observation, payload_len: u16, ts_ns: i64, len: u64) {
         let f = &mut self.flood;
         f.packets += 1;
-        if let Some(o) = h.outer {
-            f.outer_ttl[o.ttl() as usize] += 1;
-            let t = u32::from_be_bytes(o.dst());
+        if let (Some(IpAddr::V4(dst)), Some(ttl)) = (o.dst, o.ttl) {
+            f.outer_ttl[ttl as usize] += 1;
+            let t = u32::from(dst);
             // One hash for both the target count and the target ranking.
             let h = f.target_count.hash_v4(t);
             f.target_count.add_v4_hashed(t, h);
             f.target_min = f.target_min.min(t);
             f.target_max = f.target_max.max(t);
-            f.targets.add_v4_hashed(t, h, ts_ns, len as u64, 1);
+            f.targets.add_v4_hashed(t, h, ts_ns, len, 1, 1);
         }
         f.payload_sizes.add(payload_len, 1);
-        if let Some(inner) = h.inner_ip {
-            let (src, dst) = (inner.src(), inner.dst());
+        let inner = &o.tunnel;
+        if let (Some(IpAddr::V4(src)), Some(IpAddr::V4(dst))) = (inner.src, inner.dst) {
+            let (src, dst) = (src.octets(), dst.octets());
             f.inner_src.add_v4(u32::from_be_bytes(src));
             f.inner_dst.add_v4(u32::from_be_bytes(dst));
             if let Some(i) = range_index(src) {
@@ -897,7 +718,9 @@ impl Triage {
                 f.inner_dst_ranges[i] += 1;
             }
         }
-        if let Some(p) = h.inner_dport {
+        if inner.proto == Some(17)
+            && let Some(p) = inner.dport
+        {
             let p = p as usize;
             f.inner_dports[p / 64] |= 1 << (p % 64);
         }

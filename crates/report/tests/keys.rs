@@ -4,7 +4,7 @@
 use noisefloor_classify::{Context, classify};
 use noisefloor_report::{Limits, PortKey, Triage};
 use noisefloor_synth::{Kind, Rng, Sensor, frame};
-use noisefloor_wire::{Options, dissect_with, linktype};
+use noisefloor_wire::{Observation, Options, dissect_with, linktype};
 
 fn triage_of(kinds: &[(Kind, usize)], seed: u64) -> Triage {
     let mut t = Triage::new(Limits::default());
@@ -14,12 +14,12 @@ fn triage_of(kinds: &[(Kind, usize)], seed: u64) -> Triage {
         for i in 0..n {
             let f = frame(&mut rng, &sensor, kind);
             let d = dissect_with(&opts, linktype::ETHERNET, &f);
-            t.add(
+            let o = Observation::from_dissection(
                 1_482_796_800_000_000_000 + i as i64,
                 f.len() as u32,
                 &d,
-                &classify(&d, &ctx),
             );
+            t.add(&o, &classify(&o, &ctx));
         }
     }
     t
@@ -72,7 +72,8 @@ fn distinct_sources_of_the_run_equal_one_set_of_every_source() {
                     let f = frame(&mut rng, &sensor, kind);
                     let d = dissect_with(&opts, linktype::ETHERNET, &f);
                     reference.add(d.outer_ip().expect("IPv4 frames").src());
-                    t.add(i as i64, f.len() as u32, &d, &classify(&d, &ctx));
+                    let o = Observation::from_dissection(i as i64, f.len() as u32, &d);
+                    t.add(&o, &classify(&o, &ctx));
                 }
             }
             merged.merge(t);

@@ -1,11 +1,11 @@
-//! `Triage::add_quick` (the fast path's packets) counts exactly what `Triage::add` counts
-//! from the same packets' full dissections: the whole explain report, as JSON, is the same.
+//! `Triage::add` of the fast path's records counts exactly what it counts from the same
+//! packets' full dissections: the whole explain report, as JSON, is the same.
 
-use noisefloor_classify::{Context, classify, classify_quick};
+use noisefloor_classify::{Context, classify};
 use noisefloor_report::{Explained, Inputs, Limits, Triage};
 use noisefloor_synth::{Kind, Rng, Sensor, bench_kind, frame};
 use noisefloor_wire::quick::quick;
-use noisefloor_wire::{Options, dissect_with, linktype};
+use noisefloor_wire::{Observation, Options, dissect_with, linktype};
 
 fn report(fast: bool, frames: &[Vec<u8>]) -> String {
     let limits = Limits {
@@ -20,12 +20,14 @@ fn report(fast: bool, frames: &[Vec<u8>]) -> String {
     for (i, f) in frames.iter().enumerate() {
         let ts = 1_482_796_800_000_000_000 + i as i64 * 1_000_000_000;
         if fast && let Some(q) = quick(&opts, linktype::ETHERNET, f) {
-            t.add_quick(ts, f.len() as u32, &q, &classify_quick(&q));
+            let o = Observation::from_quick(ts, f.len() as u32, &q);
+            t.add(&o, &classify(&o, &ctx));
             taken += 1;
             continue;
         }
         let d = dissect_with(&opts, linktype::ETHERNET, f);
-        t.add(ts, f.len() as u32, &d, &classify(&d, &ctx));
+        let o = Observation::from_dissection(ts, f.len() as u32, &d);
+        t.add(&o, &classify(&o, &ctx));
     }
     assert!(!fast || taken * 10 > frames.len() * 8, "{taken}");
     t.finish();

@@ -54,7 +54,8 @@ fn class_mix_is_what_the_classifier_says() {
     assert_eq!(mix.len(), 7);
     for (pkt, class) in &mix {
         let d = noisefloor_wire::dissect(101, pkt);
-        let v = noisefloor_classify::classify(&d, &noisefloor_classify::Context::default());
+        let o = noisefloor_wire::Observation::from_dissection(0, pkt.len() as u32, &d);
+        let v = noisefloor_classify::classify(&o, &noisefloor_classify::Context::default());
         assert_eq!(v.class.name(), *class);
     }
     for n in [0u64, 1, 65_534, 65_535, 1_000_000] {

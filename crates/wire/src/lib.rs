@@ -20,6 +20,7 @@ pub mod linktype;
 pub mod observation;
 pub mod prefix;
 pub mod quick;
+pub mod record;
 pub mod render;
 pub mod transport;
 
@@ -28,6 +29,7 @@ pub use gre::{Erspan, Gre, Nhrp, Wccp};
 pub use ip::{Ipv4, Ipv6};
 pub use link::{Ethernet, Llc, Mpls, Nflog, Null, Pflog, Ppp, Sll, Sll2, Vlan};
 pub use observation::{Action, Observation, Quoted};
+pub use record::{GreFacts, GreInner, Tunnel, Wire};
 pub use transport::{Ah, Icmp, Icmpv6, Sctp, Tcp, Udp, Vxlan};
 
 use link::ethertype as et;

@@ -96,8 +96,9 @@ pub struct Quoted {
     pub dst_port: Option<u16>,
 }
 
-/// One observed packet (or, for session logs, the first packet of a session).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+/// One observed packet (or, for session logs, the first packet of a session): the one record
+/// every consumer reads (see [`crate::record`]).
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Observation<'a> {
     /// Nanoseconds since the Unix epoch, UTC. `None` when the source has no absolute time
     /// (`dmesg` output read without a boot time).
@@ -133,6 +134,10 @@ pub struct Observation<'a> {
     /// How many packets the record stands for (DShield's count, repeated messages): 1
     /// unless the log says otherwise.
     pub count: u32,
+    /// What a tunnel carries (GRE, the innermost IP packet): captures only.
+    pub tunnel: crate::record::Tunnel,
+    /// What only a captured frame shows; `None` for a log line.
+    pub wire: Option<crate::record::Wire<'a>>,
 }
 
 impl Observation<'_> {

@@ -125,7 +125,7 @@ impl Default for LogOptions {
 /// What one line became.
 // Returned by value once per line: boxing the record would allocate per line.
 #[allow(clippy::large_enum_variant)]
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Outcome<'a> {
     Record(Observation<'a>, LogFormat),
     /// A readable log line that describes no packet (another program's message, a

@@ -1,11 +1,11 @@
-//! The fast path's row fields (`quick_fields`) equal the full decoder's (`packet_fields`) on
-//! every frame the fast path takes: every generated class, cut short and with one byte
-//! changed, over Ethernet and raw IP.
+//! The fast path's record (`Observation::from_quick`) equals the full decoder's
+//! (`Observation::from_dissection`) on every frame the fast path takes: every generated
+//! class, cut short and with one byte changed, over Ethernet and raw IP. (Moved from the
+//! lake's tests when the lake's row fields became this record.)
 
-use noisefloor_lake::event::{packet_fields, quick_fields};
 use noisefloor_synth::{Kind, Rng, Sensor, frame};
 use noisefloor_wire::quick::quick;
-use noisefloor_wire::{Options, dissect_with, linktype};
+use noisefloor_wire::{Observation, Options, dissect_with, linktype};
 
 fn agree(lt: u32, data: &[u8]) -> bool {
     let opts = Options::default();
@@ -14,7 +14,12 @@ fn agree(lt: u32, data: &[u8]) -> bool {
     };
     let d = dissect_with(&opts, lt, data);
     let ts = 1_482_796_800_123_456_789;
-    assert_eq!(quick_fields(ts, &q), packet_fields(ts, &d), "{data:02x?}");
+    let len = data.len() as u32;
+    assert_eq!(
+        Observation::from_quick(ts, len, &q),
+        Observation::from_dissection(ts, len, &d),
+        "{data:02x?}"
+    );
     true
 }
 
