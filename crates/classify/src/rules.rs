@@ -356,7 +356,12 @@ fn icmp(o: &Observation, ctx: &Context, tags: &mut Tags, v4: bool) -> Verdict {
             ),
         };
     }
-    if is_zmap_id(o) {
+    // A log line's ICMP (protocol 1) with ZMap's ID; a capture's by its IPv4 header.
+    let zmap = match &o.wire {
+        Some(_) => is_zmap_id(o),
+        None => v4 && o.ip_id == Some(54321),
+    };
+    if zmap {
         return Verdict::new(Class::Zmap, Evidence::Zmap { ip_id: 54321 });
     }
     Verdict::new(

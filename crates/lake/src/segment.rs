@@ -172,19 +172,21 @@ impl<'e> Segment<'e> {
         })
     }
 
-    /// Decodes, classifies and stores one packet; returns its class.
+    /// Decodes, classifies and stores one packet (`orig_len` bytes on the wire, `data` as
+    /// captured); returns its class.
     pub fn push(
         &mut self,
         ts_ns: i64,
         linktype: u32,
         data: &[u8],
+        orig_len: u32,
         ctx: &Context,
     ) -> Result<Class, LakeError> {
         let d = dissect_with(&self.decode, linktype, data);
         if matches!(d.stop, Stop::Malformed(_)) {
             self.decode_errors += 1;
         }
-        let o = Observation::from_dissection(ts_ns, data.len() as u32, &d);
+        let o = Observation::from_dissection(ts_ns, orig_len, &d);
         let v = classify(&o, ctx);
         push_row(
             &mut self.worker,

@@ -35,7 +35,7 @@ fn finished_segments_survive_a_crash_and_cut_ones_are_removed() {
                 .unwrap();
         for i in 0..3 {
             let class = finished
-                .push(ts + i, 1, &frame, &Context::default())
+                .push(ts + i, 1, &frame, frame.len() as u32, &Context::default())
                 .unwrap();
             assert_eq!(class.name(), "mirai-gre-ip");
         }
@@ -51,7 +51,8 @@ fn finished_segments_survive_a_crash_and_cut_ones_are_removed() {
         let mut cut =
             noisefloor_lake::segment::Segment::begin(&spool, &enricher, &opts(), "seg-b", 1)
                 .unwrap();
-        cut.push(ts, 1, &frame, &Context::default()).unwrap();
+        cut.push(ts, 1, &frame, frame.len() as u32, &Context::default())
+            .unwrap();
         // `cut` is never finished: its files have no footer. Leak it like a kill -9 would.
         std::mem::forget(cut);
         assert!(manifest(&root).is_empty());

@@ -7,7 +7,7 @@ use anyhow::Result;
 use noisefloor_capture::logs::{self, LogStats};
 use noisefloor_capture::pipeline;
 use noisefloor_classify::{Context as SensorContext, classify};
-use noisefloor_report::{Explained, Inputs, Limits, Role, Triage};
+use noisefloor_explain::{Explained, Inputs, Limits, Role, Triage};
 use noisefloor_wire::quick::quick;
 use noisefloor_wire::{Dissection, Observation, Options, dissect_into};
 

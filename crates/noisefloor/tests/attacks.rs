@@ -4,6 +4,8 @@
 //!   and recall printed);
 //! - real one-way attack captures (tests/data/stopddos, see its README).
 
+// The fixture helpers live beside the decoder reference tests in the capture crate.
+#[path = "../../capture/tests/common/mod.rs"]
 mod common;
 
 use std::collections::BTreeMap;

@@ -1,6 +1,8 @@
 //! `noisefloor dissect` end to end: output modes, stdin, several files, filters, limits,
 //! summary and exit status.
 
+// The fixture helpers live beside the decoder reference tests in the capture crate.
+#[path = "../../capture/tests/common/mod.rs"]
 mod common;
 
 use std::io::Write;

@@ -1,6 +1,8 @@
 //! `noisefloor explain` end to end: the seed packet, a labelled synthetic capture whose
 //! per-class counts must equal the ground truth, real PPTP traffic, and every format.
 
+// The fixture helpers live beside the decoder reference tests in the capture crate.
+#[path = "../../capture/tests/common/mod.rs"]
 mod common;
 
 use std::collections::BTreeMap;

@@ -2,6 +2,8 @@
 //! called exact are exact, estimates never exceed what they count, and wrong inputs are
 //! refused with an error and a meaningful exit status.
 
+// The fixture helpers live beside the decoder reference tests in the capture crate.
+#[path = "../../capture/tests/common/mod.rs"]
 mod common;
 
 use std::collections::HashSet;

@@ -1,18 +1,8 @@
-//! Reports over classified traffic. `Triage` accumulates what `noisefloor explain` needs
-//! per packet in bounded memory (exact distinct sets up to a limit, then sketches; a
-//! bounded heavy-hitter table for sources) and merges across threads; `Explained` turns it
-//! into the report, rendered as text, Markdown or JSON from one model.
+//! The periodic report over the lake: per-key, per-class, per-sensor and per-month tables
+//! with surges and charts (text, Markdown, HTML with inline SVG, JSON), read from the lake's
+//! rollups through its SQL session. `explain`'s engine is the `noisefloor-explain` crate.
 
-pub mod attack_text;
 pub mod charts;
-pub mod distinct;
-pub mod episodes;
-pub mod explain;
 pub mod periodic;
 mod periodic_render;
 pub mod surge;
-pub mod top;
-pub mod triage;
-
-pub use explain::{Explained, Inputs, Role};
-pub use triage::{Limits, PortKey, Triage};

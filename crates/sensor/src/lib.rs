@@ -319,7 +319,8 @@ fn writer_loop(
                     ring_failed = true;
                     on_event(Event::Warning(format!("pcap ring stopped: {e}")));
                 }
-                let class = segment.push(p.ts_ns, p.linktype, data, &opts.segment.ctx)?;
+                let class =
+                    segment.push(p.ts_ns, p.linktype, data, p.orig_len, &opts.segment.ctx)?;
                 metrics.count_class(class);
             }
             if let Some(r) = ring.as_ref() {

@@ -22,6 +22,7 @@ pub mod prefix;
 pub mod quick;
 pub mod record;
 pub mod render;
+pub mod time;
 pub mod transport;
 
 use field::{Field, Fields};

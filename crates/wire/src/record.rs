@@ -16,8 +16,9 @@ use crate::observation::{Observation, Quoted};
 use crate::quick::Quick;
 use crate::{Dissection, Gre, IpRef, Ipv4, Layer, Proto, Stop, Tcp};
 
-/// What a tunnelled packet carries: the frame's first GRE header and its innermost IP packet
-/// (outside any ICMP quote) with that packet's ports.
+/// What a tunnelled packet carries: the frame's first GRE header (searched in every layer, an
+/// ICMP error's quote included) and its innermost IP packet outside any quote, with that
+/// packet's ports.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Tunnel {
     pub gre_version: Option<u8>,

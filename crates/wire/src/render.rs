@@ -23,18 +23,8 @@ pub struct FrameMeta {
 pub fn write_time(out: &mut String, ts_ns: i64, sep: char, digits: u8) {
     let secs = ts_ns.div_euclid(1_000_000_000);
     let nanos = ts_ns.rem_euclid(1_000_000_000);
-    let days = secs.div_euclid(86_400);
     let tod = secs.rem_euclid(86_400);
-    // Civil-from-days (H. Hinnant), valid for the whole i64 day range we can see.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + (month <= 2) as i64;
+    let (year, month, day) = crate::time::civil_from_days(secs.div_euclid(86_400));
     let _ = write!(
         out,
         "{year:04}-{month:02}-{day:02}{sep}{:02}:{:02}:{:02}",

@@ -2,7 +2,7 @@
 //! holds it (TCP/UDP ports, port-less protocols, the map) and across merged threads.
 
 use noisefloor_classify::{Context, classify};
-use noisefloor_report::{Limits, PortKey, Triage};
+use noisefloor_explain::{Limits, PortKey, Triage};
 use noisefloor_synth::{Kind, Rng, Sensor, frame};
 use noisefloor_wire::{Observation, Options, dissect_with, linktype};
 
@@ -61,7 +61,7 @@ fn distinct_sources_of_the_run_equal_one_set_of_every_source() {
             seed: 99,
             ..Limits::default()
         };
-        let mut reference = noisefloor_report::distinct::Distinct::new(exact_limit, 99);
+        let mut reference = noisefloor_explain::distinct::Distinct::new(exact_limit, 99);
         let mut merged = Triage::new(limits);
         for seed in [3u64, 4] {
             let mut t = Triage::new(limits);

@@ -1,7 +1,7 @@
 //! Per-packet cost of `explain`'s stages on the benchmark mix (the frames of
 //! `bench/run.sh`'s capture, generated in memory), one core, criterion:
 //!
-//!     cargo bench -p noisefloor-report --bench explain
+//!     cargo bench -p noisefloor-explain --bench explain
 //!
 //! Stable where the end-to-end run on a shared VM is not: use it to judge a change to
 //! decoding, classification or the aggregates before timing the whole command.
@@ -11,7 +11,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use noisefloor_classify::{Context, classify};
-use noisefloor_report::{Limits, Triage};
+use noisefloor_explain::{Limits, Triage};
 use noisefloor_synth::{Rng, Sensor, bench_kind, frame};
 use noisefloor_wire::quick::quick;
 use noisefloor_wire::{Dissection, Observation, Options, dissect_into, linktype};

@@ -790,27 +790,18 @@ impl Triage {
 
     /// Protocol/port keys by packets, most first.
     pub fn ranked_keys(&self) -> Vec<(PortKey, u64)> {
-        // A key can come from two places (log records count TCP/UDP ports in `keys`): sort
-        // by key and add neighbours, which on 130,000 backscatter port keys costs a fraction
-        // of a hash map's inserts (this runs on one thread after the workers).
-        let mut all: Vec<(PortKey, u64)> = self.keys.iter().map(|(k, n)| (*k, *n)).collect();
+        // Each key has one counter (TCP and UDP ports in their arrays, SCTP ports in `keys`,
+        // other protocols in `protocols`), whatever record it came from.
+        let mut v: Vec<(PortKey, u64)> = self.keys.iter().map(|(k, n)| (*k, *n)).collect();
         for (proto, &n) in self.protocols.iter().enumerate().filter(|(_, n)| **n > 0) {
             let key = PortKey {
                 proto: proto as u8,
                 port: 0,
             };
-            all.push((key, n));
+            v.push((key, n));
         }
         for (proto, counts) in [(6u8, &self.tcp_ports), (17, &self.udp_ports)] {
-            all.extend(counts.iter().map(|(port, n)| (PortKey { proto, port }, n)));
-        }
-        all.sort_unstable_by_key(|e| e.0);
-        let mut v: Vec<(PortKey, u64)> = Vec::with_capacity(all.len());
-        for (k, n) in all {
-            match v.last_mut() {
-                Some(last) if last.0 == k => last.1 += n,
-                _ => v.push((k, n)),
-            }
+            v.extend(counts.iter().map(|(port, n)| (PortKey { proto, port }, n)));
         }
         v.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         v

@@ -2,7 +2,7 @@
 //! packets' full dissections: the whole explain report, as JSON, is the same.
 
 use noisefloor_classify::{Context, classify};
-use noisefloor_report::{Explained, Inputs, Limits, Triage};
+use noisefloor_explain::{Explained, Inputs, Limits, Triage};
 use noisefloor_synth::{Kind, Rng, Sensor, bench_kind, frame};
 use noisefloor_wire::quick::quick;
 use noisefloor_wire::{Observation, Options, dissect_with, linktype};
