@@ -22,6 +22,20 @@ pub struct Seen {
     pub classes: u16,
 }
 
+impl Seen {
+    /// One record at `ts_ns` standing for `packets` packets.
+    #[inline]
+    fn once(ts_ns: i64, bytes: u64, packets: u64, classes: u16) -> Seen {
+        Seen {
+            packets,
+            bytes,
+            first_ns: ts_ns,
+            last_ns: ts_ns,
+            classes,
+        }
+    }
+}
+
 const WAYS: usize = 4;
 
 /// The keys and packet counts of one bucket: everything a lookup and a Misra–Gries
@@ -192,14 +206,7 @@ impl Top {
         packets: u64,
         class_bit: u16,
     ) {
-        let s = Seen {
-            packets,
-            bytes,
-            first_ns: ts_ns,
-            last_ns: ts_ns,
-            classes: class_bit,
-        };
-        self.add_seen(a, s);
+        self.add_seen(a, Seen::once(ts_ns, bytes, packets, class_bit));
     }
 
     /// Adds an IPv4 address whose [`Distinct::hash_v4`] (same seed) is `hash`, for a record
@@ -215,13 +222,7 @@ impl Top {
         class_bit: u16,
     ) {
         debug_assert_eq!(hash, crate::distinct::hash_v4(a, self.seed));
-        let s = Seen {
-            packets,
-            bytes,
-            first_ns: ts_ns,
-            last_ns: ts_ns,
-            classes: class_bit,
-        };
+        let s = Seen::once(ts_ns, bytes, packets, class_bit);
         self.add_v4_at(hash as usize & self.mask, a, s);
     }
 
