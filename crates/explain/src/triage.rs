@@ -574,12 +574,10 @@ impl Triage {
             Some(w) => (1, u64::from(w.len)),
             None => {
                 let n = u64::from(o.count.max(1));
+                self.from_logs += n;
                 (n, u64::from(o.ip_len.unwrap_or(0)) * n)
             }
         };
-        if o.wire.is_none() {
-            self.from_logs += n;
-        }
         self.packets += n;
         self.bytes += len;
         let ts = o.ts_ns;

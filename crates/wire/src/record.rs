@@ -141,9 +141,8 @@ impl<'a> Observation<'a> {
             len,
             truncated: d.is_truncated(),
             payload: d.payload,
-            next: Next::NoIp {
-                ip_cut: d.has(Proto::Ip) || d.has(Proto::Ipv6),
-            },
+            // Set below; the layers are searched for a cut IP header only when none is whole.
+            next: Next::NoIp { ip_cut: false },
             more_fragments: false,
             fragment_offset: None,
             gre: None,
@@ -152,32 +151,37 @@ impl<'a> Observation<'a> {
         let outer = d
             .outer_ip_index()
             .and_then(|i| Some((i, IpRef::from_layer(&main.get(i)?)?)));
-        if let Some((oi, ip)) = outer {
-            ip_and_next(&mut o, &mut wire, d, oi, ip);
-            o.tunnel = tunnel(d, oi);
-            // Look through IP-in-IP and 6in4 wrappers: the packet is what the last of the
-            // leading IP headers carries.
-            let mut ji = oi;
-            while d.proto_at(ji + 1).is_some_and(Proto::is_ip)
-                && !main.get(ji + 1).is_some_and(|l| l.is_partial())
-            {
-                ji += 1;
-            }
-            if ji != oi
-                && let Some(ip) = main.get(ji).and_then(|l| IpRef::from_layer(&l))
-            {
-                let mut j = Observation::new();
-                j.ts_ns = o.ts_ns;
-                let mut jw = Wire {
-                    wrapped: None,
-                    gre: None,
-                    fragment_offset: None,
-                    ..wire.clone()
-                };
-                ip_and_next(&mut j, &mut jw, d, ji, ip);
-                j.wire = Some(jw);
-                wire.wrapped = Some(Box::new(j));
-            }
+        let Some((oi, ip)) = outer else {
+            wire.next = Next::NoIp {
+                ip_cut: d.has(Proto::Ip) || d.has(Proto::Ipv6),
+            };
+            o.wire = Some(wire);
+            return o;
+        };
+        ip_and_next(&mut o, &mut wire, d, oi, ip);
+        o.tunnel = tunnel(d, oi);
+        // Look through IP-in-IP and 6in4 wrappers: the packet is what the last of the
+        // leading IP headers carries.
+        let mut ji = oi;
+        while d.proto_at(ji + 1).is_some_and(Proto::is_ip)
+            && !main.get(ji + 1).is_some_and(|l| l.is_partial())
+        {
+            ji += 1;
+        }
+        if ji != oi
+            && let Some(ip) = main.get(ji).and_then(|l| IpRef::from_layer(&l))
+        {
+            let mut j = Observation::new();
+            j.ts_ns = o.ts_ns;
+            let mut jw = Wire {
+                wrapped: None,
+                gre: None,
+                fragment_offset: None,
+                ..wire.clone()
+            };
+            ip_and_next(&mut j, &mut jw, d, ji, ip);
+            j.wire = Some(jw);
+            wire.wrapped = Some(Box::new(j));
         }
         o.wire = Some(wire);
         o
