@@ -8,8 +8,10 @@ pub mod attack_text;
 pub mod distinct;
 pub mod episodes;
 pub mod explain;
+pub mod run;
 pub mod top;
 pub mod triage;
 
 pub use explain::{Explained, Inputs, Role};
+pub use run::{Pass, triage_files};
 pub use triage::{Limits, PortKey, Triage};

@@ -4,12 +4,8 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use anyhow::Result;
-use noisefloor_capture::logs::{self, LogStats};
-use noisefloor_capture::pipeline;
-use noisefloor_classify::{Context as SensorContext, classify};
-use noisefloor_explain::{Explained, Inputs, Limits, Role, Triage};
-use noisefloor_wire::quick::quick;
-use noisefloor_wire::{Dissection, Observation, Options, dissect_into};
+use noisefloor_classify::Context as SensorContext;
+use noisefloor_explain::{Explained, Inputs, Limits, Pass, Role, triage_files};
 
 use crate::dissect::Progressbars;
 
@@ -44,48 +40,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let ctx = SensorContext {
         own: args.own.clone(),
     };
-    let opts = Options::default();
     let log_opts = args.log.options()?;
     let limits = Limits {
         exact_distinct: args.exact_limit,
         ..Limits::default()
     };
     let mut bars = Progressbars::default();
-    let (states, report) = pipeline::fold_ordered(
-        &args.files,
-        || (Triage::new(limits), LogStats::default()),
-        |(t, stats), batch| {
-            if let Some(chunk) = &batch.lines {
-                logs::for_each_line(chunk, &batch.buf, &log_opts, stats, |o, _| {
-                    t.add(o, &classify(o, &ctx));
-                });
-                t.end_batch();
-                return;
-            }
-            let mut d = Dissection::empty();
-            for r in &batch.records {
-                let data = batch.data(r);
-                // Most packets take the fast path; it fills the same record.
-                let o = match quick(&opts, r.linktype, data) {
-                    Some(q) => Observation::from_quick(r.ts_ns, r.origlen, &q),
-                    None => {
-                        dissect_into(&mut d, &opts, r.linktype, data);
-                        Observation::from_dissection(r.ts_ns, r.origlen, &d)
-                    }
-                };
-                t.add(&o, &classify(&o, &ctx));
-            }
-            t.end_batch();
-        },
-        &mut |p| bars.update(p),
-    );
-    let mut total = Triage::new(limits);
-    let mut log_stats = report.logs;
-    for (t, l) in states {
-        total.merge(t);
-        log_stats.merge(&l);
-    }
-    total.finish();
+    let Pass {
+        triage: total,
+        logs: log_stats,
+        report,
+    } = triage_files(&args.files, limits, &ctx, &log_opts, &mut |p| {
+        bars.update(p)
+    });
     let strict_failed = args.log.report_rejects(&log_stats);
     // Nothing readable at all: an empty report would read as "nothing arrived".
     if total.packets == 0 && (!report.errors.is_empty() || log_stats.rejected_total() > 0) {
