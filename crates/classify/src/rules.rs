@@ -39,7 +39,9 @@ fn other(what: &'static str, proto: u8) -> Verdict {
     Verdict::new(Class::Other, Evidence::Other { what, proto })
 }
 
-#[inline]
+// Inlined into the caller, where the record was just filled: the fast path's record is
+// known to be a captured IPv4 packet, and its branches fold away.
+#[inline(always)]
 fn judge(o: &Observation, ctx: &Context) -> Verdict {
     if let Some(w) = &o.wire
         && let Next::NoIp { ip_cut } = w.next

@@ -410,18 +410,32 @@ fn gre_facts(d: &Dissection, i: usize, g: Gre) -> GreFacts {
 fn quoted(d: &Dissection) -> Option<Quoted> {
     let q = d.quoted_layers();
     let ip = q.first().and_then(|l| IpRef::from_layer(&l))?;
-    let port = |k| {
-        q.get(1)
-            .and_then(|l| l.field(k))
-            .and_then(|v| v.as_u64())
-            .map(|p| p as u16)
+    let (src_port, dst_port) = match q.get(1) {
+        Some(Layer::Tcp(t)) => (Some(t.src_port()), Some(t.dst_port())),
+        Some(Layer::Udp(u)) => (Some(u.src_port()), Some(u.dst_port())),
+        Some(Layer::Sctp(s)) => (Some(s.src_port()), Some(s.dst_port())),
+        // An error quotes as little as 8 bytes after the IP header: a TCP header cut
+        // short still shows its ports (the first two fields of all three).
+        Some(Layer::Partial {
+            proto: Proto::Tcp | Proto::Udp | Proto::Sctp,
+            bytes,
+            ..
+        }) => {
+            let at = |i: usize| {
+                bytes
+                    .get(i..i + 2)
+                    .map(|b| u16::from_be_bytes([b[0], b[1]]))
+            };
+            (at(0), at(2))
+        }
+        _ => (None, None),
     };
     Some(Quoted {
         src: ip.src(),
         dst: ip.dst(),
         proto: Some(ip.protocol()),
-        src_port: port("sport"),
-        dst_port: port("dport"),
+        src_port,
+        dst_port,
     })
 }
 
