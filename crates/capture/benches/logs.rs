@@ -4,7 +4,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use noisefloor_capture::logs::{FileContext, LineParser, LogOptions, Outcome};
+use noisefloor_logs::{FileContext, LineParser, LogOptions, Outcome};
 
 const LINES: [&str; 4] = [
     "Nov 20 03:14:07 fw1 kernel: [50028442.088484] IPTABLES-DROP: IN=eth0 OUT= MAC=00:08:a2:0c:1f:12:00:c8:8b:e2:d6:87:08:00 SRC=195.54.160.107 DST=51.15.166.67 LEN=40 TOS=0x00 PREC=0x00 TTL=245 ID=37308 PROTO=TCP SPT=8080 DPT=8123 WINDOW=1024 RES=0x00 SYN URGP=0",

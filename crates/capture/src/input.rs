@@ -5,9 +5,10 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::logs::{LogReader, time};
+use crate::log_reader::LogReader;
 use crate::reader::{decompress, read_full};
 use crate::{CaptureError, CaptureReader};
+use noisefloor_logs::time;
 
 /// A capture or a log, ready to read.
 pub enum Input {
@@ -57,7 +58,7 @@ pub fn open_input(path: &str) -> Result<Input, CaptureError> {
     head.truncate(n);
     let is_capture = n >= 4 && PCAP_MAGICS.iter().any(|m| head[..4] == m[..]);
     let stream: Box<dyn Read + Send> = Box::new(io::Cursor::new(head.clone()).chain(src));
-    if !is_capture && crate::logs::reader::looks_like_text(&head) {
+    if !is_capture && crate::log_reader::looks_like_text(&head) {
         return Ok(Input::Log(LogReader::new(
             name,
             compression,
@@ -94,7 +95,7 @@ mod tests {
 
     use super::*;
     use crate::Batch;
-    use crate::logs::{LogOptions, LogStats, for_each_line};
+    use noisefloor_logs::{LogOptions, LogStats, for_each_line};
 
     const LINE: &str = "fw1 kernel: IN=eth0 OUT= SRC=203.0.113.5 DST=198.51.100.7 LEN=40 TTL=52 ID=1 PROTO=TCP SPT=4000 DPT=23 SYN";
 
@@ -138,7 +139,7 @@ mod tests {
         let text = format!("Dec 27 17:35:08 {LINE}\nDec  7 11:00:00 {LINE}\n");
         let path = temp("year.log", text.as_bytes(), Some(1_796_644_230));
         let (times, stats) = read_log(&path);
-        let day = |y, m, d| crate::logs::time::days_from_civil(y, m, d) * 86_400_000_000_000;
+        let day = |y, m, d| noisefloor_logs::time::days_from_civil(y, m, d) * 86_400_000_000_000;
         assert_eq!(
             times,
             [

@@ -14,13 +14,14 @@ mod error;
 mod input;
 #[cfg(target_os = "linux")]
 pub mod live;
-pub mod logs;
+mod log_reader;
 pub mod pipeline;
 mod reader;
 mod writer;
 
 pub use error::CaptureError;
 pub use input::{Input, open_input};
+pub use log_reader::LogReader;
 pub use reader::{
     Batch, BatchRecord, CaptureReader, Compression, Format, Interface, ReaderStats, Record,
     open_stream,

@@ -7,8 +7,8 @@
 
 use std::sync::Mutex;
 
-use crate::logs::LogStats;
 use crate::{Batch, Input, open_input};
+use noisefloor_logs::LogStats;
 
 /// A batch takes the whole read buffer, so only a partial record is carried over.
 const BATCH_PACKETS: usize = 1 << 20;

@@ -116,7 +116,7 @@ pub struct CaptureReader {
 pub struct Batch {
     pub buf: Vec<u8>,
     pub records: Vec<BatchRecord>,
-    pub lines: Option<crate::logs::LineChunk>,
+    pub lines: Option<noisefloor_logs::LineChunk>,
 }
 
 /// A record inside a [`Batch`]: `buf[pos..pos + caplen]`.

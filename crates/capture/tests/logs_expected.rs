@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use noisefloor_capture::logs::time::Zone;
-use noisefloor_capture::logs::{FileContext, LineParser, LogFormat, LogOptions, Outcome};
+use noisefloor_logs::time::Zone;
+use noisefloor_logs::{FileContext, LineParser, LogFormat, LogOptions, Outcome};
 use noisefloor_wire::Action;
 use noisefloor_wire::observation::protocol_number;
 

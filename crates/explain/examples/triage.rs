@@ -9,7 +9,7 @@ use noisefloor_explain::{Explained, Inputs, Limits, Pass, triage_files};
 
 fn main() {
     let files: Vec<String> = std::env::args().skip(1).collect();
-    let log_opts = noisefloor_capture::logs::LogOptions::default();
+    let log_opts = noisefloor_logs::LogOptions::default();
     let ctx = noisefloor_classify::Context::default();
     let Pass {
         triage,

@@ -6,9 +6,9 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use noisefloor_classify::{Class, Evidence, Tags};
-use noisefloor_wire::render::{json_str, write_time};
+use noisefloor_wire::render::write_time;
 
-use noisefloor_capture::logs::{LogFormat, LogStats};
+use noisefloor_logs::{LogFormat, LogStats};
 
 use crate::attack_text;
 use crate::episodes::{Attack, Thresholds};
@@ -50,69 +50,6 @@ pub struct Inputs {
     pub log_zone: String,
     /// `--role`, when given; otherwise inferred from the traffic.
     pub role: Option<Role>,
-}
-
-fn logs_json(s: &mut String, l: &LogStats, zone: &str) {
-    if l.files == 0 {
-        s.push_str("null");
-        return;
-    }
-    let _ = write!(
-        s,
-        "{{\"files\":{},\"lines\":{},\"records\":{},\"skipped\":{},\"rejected\":{},\"untimed\":{},\"formats\":{{",
-        l.files,
-        l.lines,
-        l.records,
-        l.skipped_total(),
-        l.rejected_total(),
-        l.untimed
-    );
-    let mut first = true;
-    for f in LogFormat::ALL {
-        let n = l.by_format[f.index()];
-        if n > 0 {
-            let _ = write!(s, "{}\"{}\":{n}", if first { "" } else { "," }, f.name());
-            first = false;
-        }
-    }
-    for (name, list) in [
-        ("skip_reasons", &l.skipped),
-        ("reject_reasons", &l.rejected),
-    ] {
-        let _ = write!(s, "}},\"{name}\":{{");
-        let mut v = list.clone();
-        v.sort();
-        for (i, (k, n)) in v.iter().enumerate() {
-            if i > 0 {
-                s.push(',');
-            }
-            json_str(s, k);
-            let _ = write!(s, ":{n}");
-        }
-    }
-    s.push_str("},\"rejects\":[");
-    for (i, e) in l.examples.iter().take(100).enumerate() {
-        if i > 0 {
-            s.push(',');
-        }
-        s.push_str("{\"file\":");
-        json_str(s, &e.file);
-        let _ = write!(s, ",\"line\":{},\"reason\":", e.line);
-        json_str(s, e.reason);
-        s.push_str(",\"text\":");
-        json_str(s, &e.text);
-        s.push('}');
-    }
-    s.push_str("],\"notes\":[");
-    let mut notes = l.assumptions.clone();
-    notes.push(format!("log times without a UTC offset are read as {zone}"));
-    for (i, n) in notes.iter().enumerate() {
-        if i > 0 {
-            s.push(',');
-        }
-        json_str(s, n);
-    }
-    s.push_str("]}");
 }
 
 /// The log-lines paragraph: read, parsed (by format), skipped and rejected (by reason).
@@ -197,7 +134,7 @@ pub fn int(n: u64) -> String {
     out
 }
 
-fn pct(part: u64, whole: u64) -> f64 {
+pub(crate) fn pct(part: u64, whole: u64) -> f64 {
     if whole == 0 {
         0.0
     } else {
@@ -205,7 +142,7 @@ fn pct(part: u64, whole: u64) -> f64 {
     }
 }
 
-fn time(ns: i64) -> String {
+pub(crate) fn time(ns: i64) -> String {
     let mut s = String::new();
     write_time(&mut s, ns, ' ', 0);
     s
@@ -304,7 +241,7 @@ pub struct Explained {
     pub episodes_dropped_at_most: u64,
 }
 
-const RANGE_NAMES: [&str; 4] = ["0/8", "127/8", "224/4", "240/4"];
+pub(crate) const RANGE_NAMES: [&str; 4] = ["0/8", "127/8", "224/4", "240/4"];
 
 fn class_names(bits: u16) -> Vec<&'static str> {
     Class::ALL
@@ -721,9 +658,8 @@ impl Explained {
             sources: t.sources.count().min(t.packets),
             sources_exact: t.sources.is_exact(),
             keys: t
-                .ranked_keys()
+                .top_keys(10)
                 .into_iter()
-                .take(10)
                 .map(|(k, n)| (k.label(), n))
                 .collect(),
             classes,
@@ -1247,263 +1183,8 @@ impl Explained {
         s
     }
 
-    /// JSON, schema in docs/explain-json.md.
+    /// The report as JSON (docs/explain-json.md), one line.
     pub fn json(&self) -> String {
-        let mut s = String::from("{\"inputs\":[");
-        for (i, f) in self.inputs.files.iter().enumerate() {
-            if i > 0 {
-                s.push(',');
-            }
-            json_str(&mut s, f);
-        }
-        s.push_str("],\"errors\":[");
-        for (i, e) in self.inputs.errors.iter().enumerate() {
-            if i > 0 {
-                s.push(',');
-            }
-            json_str(&mut s, e);
-        }
-        let _ = write!(
-            s,
-            "],\"packets\":{},\"bytes\":{},\"logs\":",
-            self.packets, self.bytes
-        );
-        logs_json(&mut s, &self.inputs.logs, &self.inputs.log_zone);
-        s.push(',');
-        match (self.first_ns, self.last_ns) {
-            (Some(a), Some(b)) => {
-                s.push_str("\"first\":");
-                json_str(&mut s, &time(a));
-                s.push_str(",\"last\":");
-                json_str(&mut s, &time(b));
-                let _ = write!(
-                    s,
-                    ",\"days\":{:.3},\"packets_per_day\":{:.0},",
-                    self.days(),
-                    self.packets_per_day()
-                );
-            }
-            _ => s.push_str("\"first\":null,\"last\":null,"),
-        }
-        let _ = write!(
-            s,
-            "\"unique_sources\":{},\"unique_sources_exact\":{},\"per_day\":{{",
-            self.sources, self.sources_exact
-        );
-        for (i, (d, n)) in self.per_day.iter().enumerate() {
-            let _ = write!(s, "{}\"{d}\":{n}", if i > 0 { "," } else { "" });
-        }
-        s.push_str("},\"protocols\":[");
-        for (i, (k, n)) in self.keys.iter().enumerate() {
-            let _ = write!(s, "{}{{\"key\":", if i > 0 { "," } else { "" });
-            json_str(&mut s, k);
-            let _ = write!(
-                s,
-                ",\"packets\":{n},\"share\":{:.4}}}",
-                pct(*n, self.packets) / 100.0
-            );
-        }
-        s.push_str("],\"role\":");
-        json_str(&mut s, self.role.name());
-        s.push_str(",\"role_reason\":");
-        json_str(&mut s, &self.role_reason);
-        s.push_str(",\"attacks\":[");
-        for (i, a) in self.attacks.iter().enumerate() {
-            if i > 0 {
-                s.push(',');
-            }
-            attack_json(&mut s, a);
-        }
-        let _ = write!(
-            s,
-            "],\"attacks_undercount_at_most\":{},\"classes\":[",
-            self.episodes_dropped_at_most
-        );
-        for (i, c) in self.classes.iter().enumerate() {
-            let _ = write!(s, "{}{{\"class\":", if i > 0 { "," } else { "" });
-            json_str(&mut s, c.class.name());
-            let _ = write!(
-                s,
-                ",\"packets\":{},\"share\":{:.4},\"sources\":{},\"sources_exact\":{},\"evidence\":",
-                c.packets,
-                pct(c.packets, self.packets) / 100.0,
-                c.sources,
-                c.sources_exact
-            );
-            json_str(&mut s, &c.evidence);
-            s.push_str(",\"verdict\":");
-            json_str(&mut s, &c.verdict);
-            let _ = write!(s, ",\"in_attacks\":{}}}", c.in_attacks);
-        }
-        s.push_str("],\"gre_flood\":");
-        match &self.flood {
-            None => s.push_str("null"),
-            Some(f) => {
-                let _ = write!(
-                    s,
-                    "{{\"packets\":{},\"inner_sources\":{},\"inner_sources_exact\":{},\"inner_destinations\":{},\"inner_destinations_exact\":{},\"inner_dest_ports\":{},",
-                    f.packets,
-                    f.inner_src,
-                    f.inner_src_exact,
-                    f.inner_dst,
-                    f.inner_dst_exact,
-                    f.inner_dports
-                );
-                for (name, r) in [
-                    ("inner_source_shares", &f.inner_src_ranges),
-                    ("inner_destination_shares", &f.inner_dst_ranges),
-                ] {
-                    let _ = write!(s, "\"{name}\":{{");
-                    for (i, n) in RANGE_NAMES.iter().enumerate() {
-                        let _ = write!(
-                            s,
-                            "{}\"{n}\":{:.4}",
-                            if i > 0 { "," } else { "" },
-                            r[i] / 100.0
-                        );
-                    }
-                    s.push_str("},");
-                }
-                s.push_str("\"payload_sizes\":{");
-                for (i, (b, n)) in f.payload_sizes.iter().enumerate() {
-                    let _ = write!(s, "{}\"{b}\":{n}", if i > 0 { "," } else { "" });
-                }
-                let _ = write!(
-                    s,
-                    "}},\"outer_ttl_min\":{},\"outer_ttl_max\":{},\"targets\":{},\"targets_exact\":{},\"target_prefix\":",
-                    f.ttl_min, f.ttl_max, f.targets, f.targets_exact
-                );
-                match f.target_prefix {
-                    Some((n, l)) => json_str(&mut s, &format!("{n}/{l}")),
-                    None => s.push_str("null"),
-                }
-                s.push_str(",\"top_targets\":[");
-                for (i, (a, n)) in f.top_targets.iter().enumerate() {
-                    let _ = write!(
-                        s,
-                        "{}{{\"address\":\"{a}\",\"packets\":{n}}}",
-                        if i > 0 { "," } else { "" }
-                    );
-                }
-                let _ = write!(
-                    s,
-                    "],\"little_endian\":{},\"big_endian\":{},\"fixed_id\":{}}}",
-                    f.variants[0], f.variants[1], f.variants[2]
-                );
-            }
-        }
-        s.push_str(",\"top_sources\":[");
-        for (i, t) in self.top.iter().enumerate() {
-            let _ = write!(
-                s,
-                "{}{{\"address\":\"{}\",\"packets\":{},\"first\":",
-                if i > 0 { "," } else { "" },
-                t.addr,
-                t.packets
-            );
-            json_str(&mut s, &time(t.first_ns));
-            s.push_str(",\"last\":");
-            json_str(&mut s, &time(t.last_ns));
-            s.push_str(",\"classes\":[");
-            for (j, c) in t.classes.iter().enumerate() {
-                if j > 0 {
-                    s.push(',');
-                }
-                json_str(&mut s, c);
-            }
-            s.push_str("]}");
-        }
-        let _ = write!(
-            s,
-            "],\"top_sources_undercount_at_most\":{},\"actions\":[",
-            self.top_dropped_at_most
-        );
-        for (i, a) in self.actions.iter().enumerate() {
-            s.push_str(if i > 0 { ",{\"title\":" } else { "{\"title\":" });
-            json_str(&mut s, &a.title);
-            s.push_str(",\"text\":");
-            json_str(&mut s, &a.text);
-            s.push_str(",\"commands\":{");
-            for (j, (syntax, cmd)) in a.commands.iter().enumerate() {
-                if j > 0 {
-                    s.push(',');
-                }
-                json_str(&mut s, syntax);
-                s.push(':');
-                json_str(&mut s, cmd);
-            }
-            s.push_str("}}");
-        }
-        s.push_str("]}");
-        s
+        crate::json::explained(self)
     }
-}
-
-/// One attack as JSON (docs/explain-json.md, `attacks`).
-fn attack_json(s: &mut String, a: &Attack) {
-    s.push_str("{\"kind\":");
-    json_str(s, a.kind.name());
-    s.push_str(",\"target\":");
-    json_str(s, &format!("{}/{}", a.target.0, a.target.1));
-    let _ = write!(s, ",\"addresses\":{},\"ports\":[", a.addresses);
-    for (i, (p, n)) in a.ports.iter().enumerate() {
-        let _ = write!(
-            s,
-            "{}{{\"port\":{p},\"packets\":{n}}}",
-            if i > 0 { "," } else { "" }
-        );
-    }
-    let _ = write!(
-        s,
-        "],\"ports_distinct\":{},\"ports_exact\":{},\"service\":",
-        a.ports_distinct, a.ports_exact
-    );
-    match a.service {
-        Some(sv) => {
-            s.push_str("{\"name\":");
-            json_str(s, sv.service);
-            let _ = write!(s, ",\"port\":{},\"amplification_factor\":", sv.port);
-            if sv.factor > 0 {
-                let _ = write!(s, "{}}}", sv.factor);
-            } else {
-                s.push_str("null}");
-            }
-        }
-        None => s.push_str("null"),
-    }
-    s.push_str(",\"start\":");
-    json_str(s, &time_precise(a.start_ns));
-    s.push_str(",\"end\":");
-    json_str(s, &time_precise(a.end_ns));
-    let _ = write!(
-        s,
-        ",\"duration_s\":{:.3},\"packets\":{},\"packets_exact\":{},\"bytes\":{},\"fragments\":{},\"peak_pps\":{:.1},\"peak_pps_exact\":{},\"mean_pps\":{:.1},\"sources\":{},\"sources_exact\":{},\"spoofed\":{},\"spoof_evidence\":{{\"bogon_share\":{:.4},\"slash8s\":{},\"slash8s_if_uniform\":{:.1},\"ttl_values\":{},\"packets_per_source\":{:.2}}},\"prefixes_merged\":{},\"verdict\":",
-        a.duration_s(),
-        a.packets,
-        a.packets_exact,
-        a.bytes,
-        a.fragments,
-        a.peak_pps,
-        a.peak_exact,
-        a.mean_pps,
-        a.sources,
-        a.sources_exact,
-        a.spoofed,
-        a.evidence.bogon_share,
-        a.evidence.slash8s,
-        a.evidence.slash8s_uniform,
-        a.evidence.ttl_values,
-        a.evidence.packets_per_source,
-        a.merged
-    );
-    json_str(s, &attack_text::verdict(a));
-    s.push('}');
-}
-
-/// UTC time with microseconds: attacks can last a fraction of a second.
-fn time_precise(ns: i64) -> String {
-    let mut s = String::new();
-    write_time(&mut s, ns, 'T', 6);
-    s.push('Z');
-    s
 }

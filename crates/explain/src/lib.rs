@@ -8,7 +8,9 @@ pub mod attack_text;
 pub mod distinct;
 pub mod episodes;
 pub mod explain;
+mod json;
 pub mod run;
+pub mod summary;
 pub mod top;
 pub mod triage;
 

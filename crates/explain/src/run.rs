@@ -2,9 +2,9 @@
 //! [`Observation`], is classified and counted, on every core, in input order per state (so
 //! the same input gives the same answer; see [`pipeline::fold_ordered`]).
 
-use noisefloor_capture::logs::{self, LogOptions, LogStats};
 use noisefloor_capture::pipeline::{self, Progress, ReadReport};
 use noisefloor_classify::{Context, classify};
+use noisefloor_logs::{LogOptions, LogStats};
 use noisefloor_wire::quick::quick;
 use noisefloor_wire::{Dissection, Observation, Options, dissect_into};
 
@@ -35,7 +35,7 @@ pub fn triage_files(
         || (Triage::new(limits), LogStats::default()),
         |(t, stats), batch| {
             if let Some(chunk) = &batch.lines {
-                logs::for_each_line(chunk, &batch.buf, log_opts, stats, |o, _| {
+                noisefloor_logs::for_each_line(chunk, &batch.buf, log_opts, stats, |o, _| {
                     t.add(o, &classify(o, ctx));
                 });
                 t.end_batch();

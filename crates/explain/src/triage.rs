@@ -718,7 +718,7 @@ impl Triage {
         }
         f.payload_sizes.add(payload_len, 1);
         let inner = &o.tunnel;
-        if let (Some(IpAddr::V4(src)), Some(IpAddr::V4(dst))) = (inner.src, inner.dst) {
+        if let (Some(IpAddr::V4(src)), Some(IpAddr::V4(dst))) = (inner.src(), inner.dst()) {
             let (src, dst) = (src.octets(), dst.octets());
             f.inner_src.add_v4(u32::from_be_bytes(src));
             f.inner_dst.add_v4(u32::from_be_bytes(dst));
@@ -729,8 +729,8 @@ impl Triage {
                 f.inner_dst_ranges[i] += 1;
             }
         }
-        if inner.proto == Some(17)
-            && let Some(p) = inner.dport
+        if inner.proto() == Some(17)
+            && let Some(p) = inner.dport()
         {
             let p = p as usize;
             f.inner_dports[p / 64] |= 1 << (p % 64);
@@ -799,8 +799,27 @@ impl Triage {
         &self.classes[c.index()]
     }
 
+    /// The `n` keys with most packets, most first (ties by key): the whole ranking is not
+    /// sorted for ten rows (a spoofed flood's random ports make it 65,536 long).
+    pub fn top_keys(&self, n: usize) -> Vec<(PortKey, u64)> {
+        let order = |a: &(PortKey, u64), b: &(PortKey, u64)| b.1.cmp(&a.1).then(a.0.cmp(&b.0));
+        let mut v = self.unranked_keys();
+        if v.len() > n && n > 0 {
+            v.select_nth_unstable_by(n - 1, order);
+        }
+        v.truncate(n);
+        v.sort_unstable_by(order);
+        v
+    }
+
     /// Protocol/port keys by packets, most first.
     pub fn ranked_keys(&self) -> Vec<(PortKey, u64)> {
+        let mut v = self.unranked_keys();
+        v.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        v
+    }
+
+    fn unranked_keys(&self) -> Vec<(PortKey, u64)> {
         // Each key has one counter (TCP and UDP ports in their arrays, SCTP ports in `keys`,
         // other protocols in `protocols`), whatever record it came from.
         let mut v: Vec<(PortKey, u64)> = self.keys.iter().map(|(k, n)| (*k, *n)).collect();
@@ -814,7 +833,6 @@ impl Triage {
         for (proto, counts) in [(6u8, &self.tcp_ports), (17, &self.udp_ports)] {
             v.extend(counts.iter().map(|(port, n)| (PortKey { proto, port }, n)));
         }
-        v.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         v
     }
 }
@@ -838,8 +856,14 @@ mod tests {
         empty.merge(&a);
         a.merge(&b);
         a.merge(&PortCounts::default());
-        assert_eq!((a.get(80), a.get(443), a.get(7), a.len()), (400, 1_000, 3, 3));
-        assert_eq!((empty.get(80), empty.get(443), empty.len()), (200, 1_000, 2));
+        assert_eq!(
+            (a.get(80), a.get(443), a.get(7), a.len()),
+            (400, 1_000, 3, 3)
+        );
+        assert_eq!(
+            (empty.get(80), empty.get(443), empty.len()),
+            (200, 1_000, 2)
+        );
     }
 
     #[test]

@@ -45,6 +45,23 @@ fn keys_by_protocol_add_up_across_merged_triages() {
     assert_eq!(a.ranked_keys()[0].0, PortKey { proto: 47, port: 0 });
 }
 
+#[test]
+fn top_keys_are_the_head_of_the_ranking() {
+    // Many ports with equal counts: the ties must fall the same way in both.
+    let t = triage_of(
+        &[
+            (Kind::ScanUdp, 400),
+            (Kind::ScanTcp, 300),
+            (Kind::ScanIcmp, 20),
+        ],
+        7,
+    );
+    let all = t.ranked_keys();
+    for n in [0, 1, 3, 10, all.len(), all.len() + 5] {
+        assert_eq!(t.top_keys(n), all[..n.min(all.len())].to_vec(), "n = {n}");
+    }
+}
+
 /// The distinct sources of the whole run are built from the classes' sets at `finish`: they
 /// must count what one set fed every packet's source counts, exact or estimated, merged or not.
 #[test]

@@ -249,18 +249,19 @@ impl EventBuilder {
         self.frag_offset
             .append_option(o.frag_offset.and_then(|l| i32::try_from(l).ok()));
         self.gre_version
-            .append_option(inner.gre_version.map(i16::from));
-        self.gre_proto.append_option(inner.gre_proto.map(i32::from));
-        self.gre_key.append_option(inner.gre_key.map(i64::from));
-        addr(&mut self.inner_src, inner.src, s);
-        addr(&mut self.inner_dst, inner.dst, s);
-        self.inner_proto.append_option(inner.proto.map(i16::from));
-        self.inner_sport.append_option(inner.sport.map(i32::from));
-        self.inner_dport.append_option(inner.dport.map(i32::from));
-        self.inner_ip_id.append_option(inner.ip_id.map(i32::from));
-        self.inner_ttl.append_option(inner.ttl.map(i16::from));
+            .append_option(inner.gre_version().map(i16::from));
+        self.gre_proto
+            .append_option(inner.gre_proto().map(i32::from));
+        self.gre_key.append_option(inner.gre_key().map(i64::from));
+        addr(&mut self.inner_src, inner.src(), s);
+        addr(&mut self.inner_dst, inner.dst(), s);
+        self.inner_proto.append_option(inner.proto().map(i16::from));
+        self.inner_sport.append_option(inner.sport().map(i32::from));
+        self.inner_dport.append_option(inner.dport().map(i32::from));
+        self.inner_ip_id.append_option(inner.ip_id().map(i32::from));
+        self.inner_ttl.append_option(inner.ttl().map(i16::from));
         self.payload_len
-            .append_option(inner.payload_len.and_then(|l| i32::try_from(l).ok()));
+            .append_option(inner.payload_len().and_then(|l| i32::try_from(l).ok()));
         self.class.append_value(v.class.name());
         s.clear();
         tags_text(v.tags, s);

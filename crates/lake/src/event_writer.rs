@@ -274,18 +274,18 @@ impl<W: Write + Send> EventWriter<W> {
         c.df.push(o.dont_fragment);
         c.frag_offset
             .push(o.frag_offset.and_then(|l| i32::try_from(l).ok()));
-        c.gre_version.push(small(inner.gre_version));
-        c.gre_proto.push(small(inner.gre_proto));
-        c.gre_key.push(inner.gre_key.map(i64::from));
-        push_addr(&mut c.inner_src, inner.src);
-        push_addr(&mut c.inner_dst, inner.dst);
-        c.inner_proto.push(small(inner.proto));
-        c.inner_sport.push(small(inner.sport));
-        c.inner_dport.push(small(inner.dport));
-        c.inner_ip_id.push(small(inner.ip_id));
-        c.inner_ttl.push(small(inner.ttl));
+        c.gre_version.push(small(inner.gre_version()));
+        c.gre_proto.push(small(inner.gre_proto()));
+        c.gre_key.push(inner.gre_key().map(i64::from));
+        push_addr(&mut c.inner_src, inner.src());
+        push_addr(&mut c.inner_dst, inner.dst());
+        c.inner_proto.push(small(inner.proto()));
+        c.inner_sport.push(small(inner.sport()));
+        c.inner_dport.push(small(inner.dport()));
+        c.inner_ip_id.push(small(inner.ip_id()));
+        c.inner_ttl.push(small(inner.ttl()));
         c.payload_len
-            .push(inner.payload_len.and_then(|l| i32::try_from(l).ok()));
+            .push(inner.payload_len().and_then(|l| i32::try_from(l).ok()));
         c.class.push_keyed(v.class.index() as u64, |out| {
             out.extend_from_slice(v.class.name().as_bytes())
         });

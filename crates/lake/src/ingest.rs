@@ -10,11 +10,11 @@ use std::io::{self, BufWriter, Read};
 use std::path::Path;
 use std::sync::Arc;
 
-use noisefloor_capture::logs::{self, LogOptions, LogStats};
 use noisefloor_capture::pipeline::{self, Progress};
 use noisefloor_capture::{Format, Input, open_input, open_stream};
 use noisefloor_classify::{Context, classify};
 use noisefloor_enrich::{Cache, Enricher};
+use noisefloor_logs::{LogOptions, LogStats};
 use noisefloor_wire::quick::quick;
 use noisefloor_wire::{Dissection, Observation, Options, dissect_into};
 use parquet::arrow::ArrowWriter;
@@ -96,7 +96,7 @@ pub(crate) struct Worker<'e> {
 }
 
 fn date_string(days: i64) -> String {
-    let (y, m, d) = logs::time::civil_from_days(days);
+    let (y, m, d) = noisefloor_logs::time::civil_from_days(days);
     format!("{y:04}-{m:02}-{d:02}")
 }
 
@@ -578,22 +578,31 @@ fn ingest_path(
                     _ => &batch.buf[..],
                 };
                 let log = &opts.log;
-                logs::for_each_line_after(chunk, buf, log, &mut stats, skip_lines, |o, fmt| {
-                    if err.is_some() {
-                        return;
-                    }
-                    let Some(ts) = o.ts_ns else {
-                        w.untimed += 1;
-                        return;
-                    };
-                    if !w.formats.contains(&fmt.name()) {
-                        w.formats.push(fmt.name());
-                    }
-                    let v = classify(o, &opts.ctx);
-                    if let Err(e) = push_row(w, ts, o, &v, &row_ctx, fmt.name(), &staging, &props) {
-                        err = Some(e);
-                    }
-                });
+                noisefloor_logs::for_each_line_after(
+                    chunk,
+                    buf,
+                    log,
+                    &mut stats,
+                    skip_lines,
+                    |o, fmt| {
+                        if err.is_some() {
+                            return;
+                        }
+                        let Some(ts) = o.ts_ns else {
+                            w.untimed += 1;
+                            return;
+                        };
+                        if !w.formats.contains(&fmt.name()) {
+                            w.formats.push(fmt.name());
+                        }
+                        let v = classify(o, &opts.ctx);
+                        if let Err(e) =
+                            push_row(w, ts, o, &v, &row_ctx, fmt.name(), &staging, &props)
+                        {
+                            err = Some(e);
+                        }
+                    },
+                );
                 w.stats = stats;
                 err.map_or(Ok(()), Err)
             } else {

@@ -10,6 +10,7 @@ pub mod count_sources;
 pub mod event;
 pub mod event_writer;
 pub mod ingest;
+pub mod ingest_report;
 pub mod rollup;
 pub mod schema;
 pub mod segment;
@@ -21,6 +22,7 @@ use std::path::PathBuf;
 
 pub use config::{Config, SensorConfig};
 pub use ingest::{IngestOptions, Outcome, ingest_one};
+pub use ingest_report::IngestReport;
 pub use sql::Session;
 pub use store::{Lake, ManifestEntry, check_sensor_name, manifest};
 

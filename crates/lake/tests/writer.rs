@@ -42,7 +42,7 @@ fn packet_rows(frames: &[Vec<u8>]) -> Vec<Row<'_>> {
             let v = classify(&o, &ctx);
             // A distinct 64-bit value on every row: 150,000 of them overflow the integer
             // dictionary (1 MiB) into PLAIN pages.
-            o.tunnel.gre_key = Some(rng.u32());
+            o.tunnel.gre.get_or_insert_with(Default::default).key = Some(rng.u32());
             Row {
                 o,
                 v,

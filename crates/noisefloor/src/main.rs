@@ -5,12 +5,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-mod dissect;
-mod explain;
-mod lake;
-mod logargs;
+mod cmd;
+mod common;
+
 #[cfg(target_os = "linux")]
-mod sensor;
+use cmd::sensor;
+use cmd::{dissect, explain, ingest, report, sql};
 
 #[derive(Parser)]
 #[command(
@@ -32,13 +32,13 @@ enum Command {
     Explain(explain::Args),
     /// Store classified, attributed observations from captures and logs in the lake
     /// (Parquet, hive-partitioned by sensor and date); re-ingesting the same file adds nothing
-    Ingest(lake::IngestArgs),
+    Ingest(ingest::Args),
     /// The periodic report over the lake: top protocols/ports, per sensor, monthly
     /// averages, a key per day, senders by AS and city, classes, surges
-    Report(lake::ReportArgs),
+    Report(report::Args),
     /// Run SQL over the lake (DataFusion): table `events`, `inputs`, views `gre`, `daily`,
     /// `sensor_health`
-    Sql(lake::SqlArgs),
+    Sql(sql::Args),
     /// Live sensor: capture an NFLOG group or an interface, classify, and commit lake
     /// segments every interval, with health counters (drops, truncation) per segment
     #[cfg(target_os = "linux")]
@@ -63,9 +63,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Dissect(args) => dissect::run(args),
         Command::Explain(args) => explain::run(args),
-        Command::Ingest(args) => lake::ingest(args),
-        Command::Report(args) => lake::report(args),
-        Command::Sql(args) => lake::sql(args),
+        Command::Ingest(args) => ingest::run(args),
+        Command::Report(args) => report::run(args),
+        Command::Sql(args) => sql::run(args),
         #[cfg(target_os = "linux")]
         Command::Sensor(args) => sensor::run(args),
     };

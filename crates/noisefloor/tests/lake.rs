@@ -312,7 +312,7 @@ fn the_gre_surge_is_found_on_its_first_day_and_nothing_else_surges() {
     let surges = r["surges"].as_array().unwrap();
     assert!(!surges.is_empty());
     assert_eq!(surges[0]["key"], "GRE");
-    let (y, m, d) = noisefloor_capture::logs::time::civil_from_days(f.spec.surge_day);
+    let (y, m, d) = noisefloor_logs::time::civil_from_days(f.spec.surge_day);
     assert_eq!(surges[0]["start"], format!("{y:04}-{m:02}-{d:02}"));
     assert!(surges[0]["ratio"].as_f64().unwrap() > 50.0);
     assert_eq!(surges.len(), 1, "{surges:?}");

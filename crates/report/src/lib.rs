@@ -6,3 +6,4 @@ pub mod charts;
 pub mod periodic;
 mod periodic_render;
 pub mod surge;
+pub mod table;

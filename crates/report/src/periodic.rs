@@ -301,7 +301,7 @@ fn table_one(
 }
 
 fn days_in_month(y: i64, m: u32) -> i64 {
-    use noisefloor_capture::logs::time::days_from_civil;
+    use noisefloor_wire::time::days_from_civil;
     let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
     days_from_civil(ny, nm, 1) - days_from_civil(y, m, 1)
 }
@@ -310,11 +310,11 @@ pub(crate) fn parse_date(d: &str) -> Option<i64> {
     let y = d.get(0..4)?.parse().ok()?;
     let m = d.get(5..7)?.parse().ok()?;
     let dd = d.get(8..10)?.parse().ok()?;
-    Some(noisefloor_capture::logs::time::days_from_civil(y, m, dd))
+    Some(noisefloor_wire::time::days_from_civil(y, m, dd))
 }
 
 pub(crate) fn date_of(days: i64) -> String {
-    let (y, m, d) = noisefloor_capture::logs::time::civil_from_days(days);
+    let (y, m, d) = noisefloor_wire::time::civil_from_days(days);
     format!("{y:04}-{m:02}-{d:02}")
 }
 
@@ -334,12 +334,8 @@ impl Periodic {
                 let from = parse_date(f).ok_or_else(|| {
                     LakeError::Sql(format!("--from {f}: expected a date as YYYY-MM-DD"))
                 })?;
-                let (y, m, _) = noisefloor_capture::logs::time::civil_from_days(from);
-                Some(date_of(noisefloor_capture::logs::time::days_from_civil(
-                    y - 1,
-                    m,
-                    1,
-                )))
+                let (y, m, _) = noisefloor_wire::time::civil_from_days(from);
+                Some(date_of(noisefloor_wire::time::days_from_civil(y - 1, m, 1)))
             }
             None => None,
         };
@@ -638,8 +634,8 @@ fn monthly(batches: &[RecordBatch], scope: &Scope, summary: &Summary) -> Vec<Mon
     let mut months: Vec<(String, i64)> = Vec::new();
     let mut d = first;
     while d <= last {
-        let (y, m, _) = noisefloor_capture::logs::time::civil_from_days(d);
-        let start = noisefloor_capture::logs::time::days_from_civil(y, m, 1);
+        let (y, m, _) = noisefloor_wire::time::civil_from_days(d);
+        let start = noisefloor_wire::time::days_from_civil(y, m, 1);
         let end = start + days_in_month(y, m) - 1;
         let covered = end.min(last) - d.max(start) + 1;
         months.push((format!("{y:04}-{m:02}"), covered));

@@ -12,7 +12,7 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use noisefloor_capture::PcapWriter;
-use noisefloor_capture::logs::time::{civil_from_days, days_from_civil};
+use noisefloor_logs::time::{civil_from_days, days_from_civil};
 
 use crate::{Kind, Rng, Sensor, frame};
 

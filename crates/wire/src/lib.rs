@@ -30,7 +30,7 @@ pub use gre::{Erspan, Gre, Nhrp, Wccp};
 pub use ip::{Ipv4, Ipv6};
 pub use link::{Ethernet, Llc, Mpls, Nflog, Null, Pflog, Ppp, Sll, Sll2, Vlan};
 pub use observation::{Action, Observation, Quoted};
-pub use record::{GreFacts, GreInner, Tunnel, Wire};
+pub use record::{GreFacts, GreInner, InnerIp, Tunnel, TunnelGre, Wire};
 pub use transport::{Ah, Icmp, Icmpv6, Sctp, Tcp, Udp, Vxlan};
 
 use link::ethertype as et;

@@ -18,21 +18,74 @@ use crate::{Dissection, Gre, IpRef, Ipv4, Layer, Proto, Stop, Tcp};
 
 /// What a tunnelled packet carries: the frame's first GRE header (searched in every layer, an
 /// ICMP error's quote included) and its innermost IP packet outside any quote, with that
-/// packet's ports.
+/// packet's ports. Two options, not one per field: most packets are not tunnelled, and
+/// their record then writes two tags instead of eleven.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Tunnel {
-    pub gre_version: Option<u8>,
-    pub gre_proto: Option<u16>,
-    pub gre_key: Option<u32>,
-    pub src: Option<IpAddr>,
-    pub dst: Option<IpAddr>,
-    pub proto: Option<u8>,
+    pub gre: Option<TunnelGre>,
+    /// The innermost IP packet, when it is not the outer one.
+    pub inner: Option<InnerIp>,
+}
+
+/// The first GRE header of a frame.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TunnelGre {
+    pub version: u8,
+    pub protocol: u16,
+    pub key: Option<u32>,
+}
+
+/// The innermost IP packet of a tunnelled frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InnerIp {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub proto: u8,
     pub sport: Option<u16>,
     pub dport: Option<u16>,
+    /// IPv4 identification (`None` for IPv6).
     pub ip_id: Option<u16>,
-    pub ttl: Option<u8>,
+    /// TTL or hop limit.
+    pub ttl: u8,
     /// Bytes after the innermost decoded header, as captured.
-    pub payload_len: Option<u32>,
+    pub payload_len: u32,
+}
+
+/// The lake's `gre_*` and `inner_*` columns, each `None` where the frame has no such value.
+impl Tunnel {
+    pub fn gre_version(&self) -> Option<u8> {
+        self.gre.map(|g| g.version)
+    }
+    pub fn gre_proto(&self) -> Option<u16> {
+        self.gre.map(|g| g.protocol)
+    }
+    pub fn gre_key(&self) -> Option<u32> {
+        self.gre.and_then(|g| g.key)
+    }
+    pub fn src(&self) -> Option<IpAddr> {
+        self.inner.map(|i| i.src)
+    }
+    pub fn dst(&self) -> Option<IpAddr> {
+        self.inner.map(|i| i.dst)
+    }
+    pub fn proto(&self) -> Option<u8> {
+        self.inner.map(|i| i.proto)
+    }
+    pub fn sport(&self) -> Option<u16> {
+        self.inner.and_then(|i| i.sport)
+    }
+    pub fn dport(&self) -> Option<u16> {
+        self.inner.and_then(|i| i.dport)
+    }
+    pub fn ip_id(&self) -> Option<u16> {
+        self.inner.and_then(|i| i.ip_id)
+    }
+    pub fn ttl(&self) -> Option<u8> {
+        self.inner.map(|i| i.ttl)
+    }
+    pub fn payload_len(&self) -> Option<u32> {
+        self.inner.map(|i| i.payload_len)
+    }
 }
 
 /// What only a captured frame shows about a packet.
@@ -222,17 +275,21 @@ impl<'a> Observation<'a> {
                 ..
             } => {
                 tunnel = Tunnel {
-                    gre_version: Some(gre.version()),
-                    gre_proto: Some(gre.protocol()),
-                    gre_key: gre.key(),
-                    src: Some(IpAddr::from(inner.src())),
-                    dst: Some(IpAddr::from(inner.dst())),
-                    proto: Some(inner.protocol()),
-                    sport: Some(udp.src_port()),
-                    dport: Some(udp.dst_port()),
-                    ip_id: Some(inner.id()),
-                    ttl: Some(inner.ttl()),
-                    payload_len: Some(payload.len() as u32),
+                    gre: Some(TunnelGre {
+                        version: gre.version(),
+                        protocol: gre.protocol(),
+                        key: gre.key(),
+                    }),
+                    inner: Some(InnerIp {
+                        src: IpAddr::from(inner.src()),
+                        dst: IpAddr::from(inner.dst()),
+                        proto: inner.protocol(),
+                        sport: Some(udp.src_port()),
+                        dport: Some(udp.dst_port()),
+                        ip_id: Some(inner.id()),
+                        ttl: inner.ttl(),
+                        payload_len: payload.len() as u32,
+                    }),
                 };
                 let facts = GreFacts {
                     version: gre.version(),
@@ -442,39 +499,37 @@ fn quoted(d: &Dissection) -> Option<Quoted> {
 /// The frame's first GRE header and its innermost IP packet, when that is not the outer one.
 fn tunnel(d: &Dissection, outer_index: usize) -> Tunnel {
     let main = d.main_layers();
-    let mut t = Tunnel::default();
-    if let Some(g) = d.gre() {
-        t.gre_version = Some(g.version());
-        t.gre_proto = Some(g.protocol());
-        t.gre_key = g.key();
-    }
-    if let Some(ii) = d.inner_ip_index().filter(|&i| i != outer_index)
-        && let Some(ip) = main.get(ii).and_then(|l| IpRef::from_layer(&l))
-    {
-        t.src = Some(ip.src());
-        t.dst = Some(ip.dst());
-        t.proto = Some(ip.protocol());
-        match ip {
-            IpRef::V4(v) => {
-                t.ip_id = Some(v.id());
-                t.ttl = Some(v.ttl());
+    let gre = d.gre().map(|g| TunnelGre {
+        version: g.version(),
+        protocol: g.protocol(),
+        key: g.key(),
+    });
+    let inner = d
+        .inner_ip_index()
+        .filter(|&i| i != outer_index)
+        .and_then(|ii| Some((ii, main.get(ii).and_then(|l| IpRef::from_layer(&l))?)))
+        .map(|(ii, ip)| {
+            let (ip_id, ttl) = match ip {
+                IpRef::V4(v) => (Some(v.id()), v.ttl()),
+                IpRef::V6(v) => (None, v.hop_limit()),
+            };
+            let (sport, dport) = match main.get(ii + 1) {
+                Some(Layer::Tcp(l)) => (Some(l.src_port()), Some(l.dst_port())),
+                Some(Layer::Udp(u)) => (Some(u.src_port()), Some(u.dst_port())),
+                _ => (None, None),
+            };
+            InnerIp {
+                src: ip.src(),
+                dst: ip.dst(),
+                proto: ip.protocol(),
+                sport,
+                dport,
+                ip_id,
+                ttl,
+                payload_len: d.payload.len() as u32,
             }
-            IpRef::V6(v) => t.ttl = Some(v.hop_limit()),
-        }
-        match main.get(ii + 1) {
-            Some(Layer::Tcp(l)) => {
-                t.sport = Some(l.src_port());
-                t.dport = Some(l.dst_port());
-            }
-            Some(Layer::Udp(u)) => {
-                t.sport = Some(u.src_port());
-                t.dport = Some(u.dst_port());
-            }
-            _ => {}
-        }
-        t.payload_len = Some(d.payload.len() as u32);
-    }
-    t
+        });
+    Tunnel { gre, inner }
 }
 
 #[inline]

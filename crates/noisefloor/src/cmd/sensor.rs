@@ -11,7 +11,7 @@ use noisefloor_capture::live::{LiveSource, NflogSource, PacketSource, stop_on_si
 use noisefloor_lake::segment::SegmentOptions;
 use noisefloor_sensor::{Event, RingOptions, SensorOptions};
 
-use crate::lake::{LakeArgs, enricher};
+use crate::common::lake_args::{LakeArgs, enricher};
 
 #[derive(clap::Args)]
 #[command(group = clap::ArgGroup::new("source").required(true).args(["nflog_group", "interface"]))]

@@ -4,9 +4,9 @@
 //! with none of these is "bare": the whole line is the message (ASA messages without a
 //! syslog header, Windows, DShield, Palo Alto files).
 
-use super::reader::FileContext;
 use super::time::{self, Civil, Stamp, ZoneCache};
 use super::{LogOptions, parse_ip};
+use crate::context::FileContext;
 
 /// A line split into its envelope and message.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -130,8 +130,8 @@ pub(crate) fn parse<'s>(
             Err(why) => return Parsed::Bad(impossible(why, false)),
         };
         // Windows Firewall and DShield lines begin with their own date: no envelope.
-        if super::vendors::windows_looks_like(rest)
-            || (rest.contains('\t') && super::vendors::dshield_looks_like(rest))
+        if crate::windows::looks_like(rest)
+            || (rest.contains('\t') && crate::dshield::looks_like(rest))
         {
             return Parsed::Line(Envelope {
                 message: rest,
@@ -503,7 +503,7 @@ fn journal_export<'a>(text: &'a str, j: &mut JournalExport) -> Option<Parsed<'a>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::logs::time::Zone;
+    use crate::time::Zone;
 
     fn env(line: &str) -> Envelope<'static> {
         let file = FileContext::for_tests(2024, 12);

@@ -1,8 +1,8 @@
 //! Options for reading firewall logs, shared by every command that takes inputs.
 
 use anyhow::{Context, Result, bail};
-use noisefloor_capture::logs::time::{Zone, parse_iso};
-use noisefloor_capture::logs::{LogFormat, LogOptions, LogStats};
+use noisefloor_logs::time::{Zone, parse_iso};
+use noisefloor_logs::{LogFormat, LogOptions, LogStats};
 
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct LogArgs {
@@ -59,7 +59,7 @@ impl LogArgs {
                         format!("--boot-time '{t}' is not a time like 2026-11-01T08:00:00Z")
                     })?;
                 let _ = n;
-                let mut z = noisefloor_capture::logs::time::ZoneCache::new(zone.clone());
+                let mut z = noisefloor_logs::time::ZoneCache::new(zone.clone());
                 Some(stamp.resolve(&mut z))
             }
         };

@@ -7,7 +7,7 @@
 
 use noisefloor_wire::{Action, Observation};
 
-use super::{Envelope, NOT_MINE, ParseResult, flag_letters, num, parse_ip};
+use super::{Envelope, ParseResult, Refusal, flag_letters, num, parse_ip};
 
 /// A CSV line whose fields 5–7 are pf's reason, action and direction.
 pub(crate) fn looks_like(m: &str) -> bool {
@@ -26,7 +26,7 @@ pub(crate) fn parse<'a>(env: &Envelope<'a>) -> ParseResult<'a> {
     let m = env.message.trim();
     let f: Vec<&str> = m.split(',').collect();
     if f.len() < 9 || !f[0].bytes().all(|b| b.is_ascii_digit()) {
-        return Err(NOT_MINE);
+        return Err(Refusal::NotMine);
     }
     let mut o = Observation::new();
     o.rule = (!f[0].is_empty()).then_some(f[0]);
@@ -62,7 +62,7 @@ pub(crate) fn parse<'a>(env: &Envelope<'a>) -> ParseResult<'a> {
             o.dst = Some(parse_ip(field(16)?).ok_or("pf: bad destination address")?);
             17
         }
-        _ => return Err("pf: IP version is neither 4 nor 6"),
+        _ => return Err(Refusal::Bad("pf: IP version is neither 4 nor 6")),
     };
     if o.frag_offset.unwrap_or(0) > 0 {
         return Ok(Some(o));
@@ -121,7 +121,7 @@ pub(crate) fn parse<'a>(env: &Envelope<'a>) -> ParseResult<'a> {
 mod tests {
     use super::*;
 
-    fn p(msg: &str) -> Result<Option<Observation<'_>>, &'static str> {
+    fn p(msg: &str) -> ParseResult<'_> {
         parse(&Envelope {
             message: msg,
             ..Default::default()
@@ -150,7 +150,7 @@ mod tests {
         assert_eq!(o.ip_len, Some(564));
         assert_eq!(
             p("5,,,1,igb0,match,block,in,4,0x0,,64,1,0,none,6,tcp"),
-            Err("pf: truncated record")
+            Err(Refusal::Bad("pf: truncated record"))
         );
     }
 }

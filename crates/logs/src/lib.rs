@@ -12,19 +12,25 @@
 //! numbers whatever the vendor printed: `PROTO=47`, `protocol 47` and `gre` are all 47.
 
 mod asa;
+pub mod context;
+mod dshield;
 mod envelope;
+mod fortigate;
+mod junos;
 mod kv;
+mod mikrotik;
 mod netfilter;
+mod paloalto;
 mod pf;
-pub(crate) mod reader;
+mod sonicwall;
 pub mod time;
-mod vendors;
+mod windows;
 
 use std::net::IpAddr;
 
+pub use context::{FileContext, LineChunk};
 pub use envelope::Envelope;
 use noisefloor_wire::Observation;
-pub use reader::{FileContext, LineChunk, LogReader};
 use time::{Zone, ZoneCache};
 
 /// Lines longer than this are rejected unread (no firewall writes them; a hostile file might).
@@ -142,7 +148,7 @@ pub struct LineParser<'o> {
     opts: &'o LogOptions,
     file: &'o FileContext,
     zone: ZoneCache,
-    windows_fields: Option<vendors::WindowsFields>,
+    windows_fields: Option<windows::WindowsFields>,
     journal: envelope::JournalExport,
     scratch: String,
     /// Record times outside this range (ns since the epoch) are rejected.
@@ -158,7 +164,7 @@ impl<'o> LineParser<'o> {
             opts,
             file,
             zone: ZoneCache::new(opts.zone.clone()),
-            windows_fields: header.and_then(vendors::WindowsFields::parse),
+            windows_fields: header.and_then(windows::WindowsFields::parse),
             journal: envelope::JournalExport::default(),
             scratch: String::new(),
             bounds: file.bounded.then(|| {
@@ -190,7 +196,7 @@ impl<'o> LineParser<'o> {
             return Outcome::Meta;
         }
         if let Some(rest) = text.strip_prefix("#Fields:") {
-            self.windows_fields = vendors::WindowsFields::parse(rest);
+            self.windows_fields = windows::WindowsFields::parse(rest);
             return Outcome::Meta;
         }
         if text.starts_with('#') {
@@ -237,7 +243,7 @@ fn body<'a>(
     env: &Envelope<'a>,
     forced: Option<LogFormat>,
     zone: &mut ZoneCache,
-    win: Option<&vendors::WindowsFields>,
+    win: Option<&windows::WindowsFields>,
 ) -> Outcome<'a> {
     let format = match forced {
         Some(f) => f,
@@ -252,13 +258,13 @@ fn body<'a>(
         LogFormat::CiscoAsa => asa::parse_asa(env),
         LogFormat::CiscoIos => asa::parse_ios(env),
         LogFormat::Pf => pf::parse(env),
-        LogFormat::Windows => vendors::windows(env, zone, win),
-        LogFormat::Dshield => vendors::dshield(env, zone),
-        LogFormat::Junos => vendors::junos(env),
-        LogFormat::Fortigate => vendors::fortigate(env, zone),
-        LogFormat::PaloAlto => vendors::paloalto(env, zone),
-        LogFormat::Mikrotik => vendors::mikrotik(env),
-        LogFormat::Sonicwall => vendors::sonicwall(env, zone),
+        LogFormat::Windows => windows::windows(env, zone, win),
+        LogFormat::Dshield => dshield::dshield(env, zone),
+        LogFormat::Junos => junos::junos(env),
+        LogFormat::Fortigate => fortigate::fortigate(env, zone),
+        LogFormat::PaloAlto => paloalto::paloalto(env, zone),
+        LogFormat::Mikrotik => mikrotik::mikrotik(env),
+        LogFormat::Sonicwall => sonicwall::sonicwall(env, zone),
     };
     match r {
         Ok(Some(mut o)) => {
@@ -277,22 +283,48 @@ fn body<'a>(
             LogFormat::Fortigate | LogFormat::Sonicwall => "event without addresses",
             _ => "not a packet record",
         }),
-        Err(why) if forced.is_some() && why == NOT_MINE => Outcome::Rejected(match format {
+        Err(Refusal::NotMine) if forced.is_some() => Outcome::Rejected(match format {
             LogFormat::Netfilter => "not a netfilter line (forced by --log-format)",
             _ => "not a line of the forced --log-format",
         }),
-        Err(why) if why == NOT_MINE && env.is_syslog() => {
+        Err(Refusal::NotMine) if env.is_syslog() => {
             Outcome::Skipped("not a firewall packet record")
         }
-        Err(why) if why == NOT_MINE => Outcome::Rejected("unrecognised line (no known log format)"),
-        Err(why) => Outcome::Rejected(why),
+        Err(Refusal::NotMine) => Outcome::Rejected("unrecognised line (no known log format)"),
+        Err(Refusal::Bad(why)) => Outcome::Rejected(why),
     }
 }
 
-/// A parser's answer for a line that is not its format at all.
-pub(crate) const NOT_MINE: &str = "not this format";
+/// Why a parser returned no record (`Ok(None)` is a line of its format that describes no
+/// packet).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// Not this parser's format at all: the line is someone else's, or no one's.
+    NotMine,
+    /// This parser's format with a field missing or unreadable: the reason names it.
+    Bad(&'static str),
+}
 
-type ParseResult<'a> = Result<Option<Observation<'a>>, &'static str>;
+#[cfg(test)]
+impl Refusal {
+    /// The reason, for tests that check a refusal names the bad field.
+    pub(crate) fn reason(self) -> &'static str {
+        match self {
+            Refusal::NotMine => "not this format",
+            Refusal::Bad(why) => why,
+        }
+    }
+}
+
+/// A reason is a refusal of a line of the parser's own format.
+impl From<&'static str> for Refusal {
+    fn from(why: &'static str) -> Self {
+        Refusal::Bad(why)
+    }
+}
+
+/// A parser's answer: a record, a line of its format without a packet, or a refusal.
+type ParseResult<'a> = Result<Option<Observation<'a>>, Refusal>;
 
 fn detect(env: &Envelope) -> Option<LogFormat> {
     let m = env.message;
@@ -319,16 +351,16 @@ fn detect(env: &Envelope) -> Option<LogFormat> {
     if has("sn=") && has("fw=") && has(" m=") {
         return Some(LogFormat::Sonicwall);
     }
-    if vendors::paloalto_looks_like(m) {
+    if paloalto::looks_like(m) {
         return Some(LogFormat::PaloAlto);
     }
     if has("->") && has("proto ") && (has("in:") || has("out:")) {
         return Some(LogFormat::Mikrotik);
     }
-    if env.bare && vendors::windows_looks_like(m) {
+    if env.bare && windows::looks_like(m) {
         return Some(LogFormat::Windows);
     }
-    if env.bare && vendors::dshield_looks_like(m) {
+    if env.bare && dshield::looks_like(m) {
         return Some(LogFormat::Dshield);
     }
     None

@@ -14,7 +14,7 @@ use std::net::IpAddr;
 use noisefloor_wire::observation::{Quoted, protocol_number};
 use noisefloor_wire::{Action, Observation};
 
-use super::{Envelope, NOT_MINE, ParseResult, flag_word, num, parse_ip};
+use super::{Envelope, ParseResult, Refusal, flag_word, num, parse_ip};
 
 /// Bodies of well-known ASA messages, recognised without the `%ASA-n-NNNNNN:` prefix.
 pub(crate) fn looks_like(m: &str) -> bool {
@@ -110,12 +110,12 @@ fn after<'a>(w: &[&'a str], key: &str) -> Option<(usize, &'a str)> {
 
 /// The protocol a message names, if it does. A number past 255 is an error: IP protocol
 /// numbers are one byte, so it is damage, not a message about something that is not IP.
-fn protocol_in(w: &[&str]) -> Result<Option<u8>, &'static str> {
+fn protocol_in(w: &[&str]) -> Result<Option<u8>, Refusal> {
     let number = |v: &str| {
         let v = v.trim_end_matches([',', ')']);
         match protocol_number(v) {
             None if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => {
-                Err("Cisco ASA: protocol number above 255")
+                Err(Refusal::Bad("Cisco ASA: protocol number above 255"))
             }
             n => Ok(n),
         }
@@ -183,7 +183,7 @@ pub(crate) fn parse_asa<'a>(env: &Envelope<'a>) -> ParseResult<'a> {
     let (id, body) = match strip_id(&m[start..]) {
         Some((id, b)) => (Some(id), b),
         None if looks_like(m) => (None, m.trim()),
-        None => return Err(NOT_MINE),
+        None => return Err(Refusal::NotMine),
     };
     let w = words(body);
     let mut o = Observation::new();
@@ -237,7 +237,9 @@ pub(crate) fn parse_asa<'a>(env: &Envelope<'a>) -> ParseResult<'a> {
             Some(
                 106001 | 106006 | 106007 | 106010 | 106014 | 106015 | 106021 | 106023 | 313001
                 | 710003,
-            ) => Err("Cisco ASA: packet message without a readable source address"),
+            ) => Err(Refusal::Bad(
+                "Cisco ASA: packet message without a readable source address",
+            )),
             _ => Ok(None),
         };
     };
@@ -347,7 +349,7 @@ const IOS_MAX_COUNT: u32 = 1_000_000_000;
 pub(crate) fn parse_ios<'a>(env: &Envelope<'a>) -> ParseResult<'a> {
     let m = env.message;
     let Some(i) = m.find("%SEC-6-IPACCESSLOG") else {
-        return Err(NOT_MINE);
+        return Err(Refusal::NotMine);
     };
     let body = m[i..].split_once(": ").map_or("", |(_, b)| b);
     let w = words(body);
@@ -362,7 +364,7 @@ pub(crate) fn parse_ios<'a>(env: &Envelope<'a>) -> ParseResult<'a> {
     {
         // IPACCESSLOGNP names the protocol by number: one byte.
         if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && protocol_number(p).is_none() {
-            return Err("Cisco IOS: protocol number above 255");
+            return Err(Refusal::Bad("Cisco IOS: protocol number above 255"));
         }
         if let Some(n) = protocol_number(p) {
             o.proto = Some(n);
@@ -399,7 +401,9 @@ pub(crate) fn parse_ios<'a>(env: &Envelope<'a>) -> ParseResult<'a> {
             .and_then(|n| num(n))
             .ok_or("Cisco IOS: bad packet count")?;
         if o.count > IOS_MAX_COUNT {
-            return Err("Cisco IOS: packet count above 10^9 (a wrapped or corrupt counter)");
+            return Err(Refusal::Bad(
+                "Cisco IOS: packet count above 10^9 (a wrapped or corrupt counter)",
+            ));
         }
     }
     Ok(Some(o))
@@ -409,7 +413,7 @@ pub(crate) fn parse_ios<'a>(env: &Envelope<'a>) -> ParseResult<'a> {
 mod tests {
     use super::*;
 
-    fn p(msg: &str) -> Result<Option<Observation<'_>>, &'static str> {
+    fn p(msg: &str) -> ParseResult<'_> {
         parse_asa(&Envelope {
             message: msg,
             ..Default::default()
@@ -450,7 +454,7 @@ mod tests {
         assert_eq!(o.quoted.unwrap().dst_port, Some(10872));
         assert_eq!(
             p("(Secondary) Switching to ACTIVE - Service card in other unit has failed"),
-            Err(NOT_MINE)
+            Err(Refusal::NotMine)
         );
         assert_eq!(
             p("%ASA-1-505015: Module ips, application up \"IPS\""),
@@ -478,7 +482,7 @@ mod tests {
         let r = p(
             "%ASA-3-106010: Deny inbound protocol 99999 src outside:115.51.6.185 dst outside:116.6.127.120",
         );
-        assert!(r.unwrap_err().contains("protocol"));
+        assert!(r.unwrap_err().reason().contains("protocol"));
         let r = p(
             "%ASA-3-106010: Deny inbound protocol 256 src outside:115.51.6.185 dst outside:116.6.127.120",
         );
@@ -493,7 +497,7 @@ mod tests {
         };
         let r =
             ios("%SEC-6-IPACCESSLOGNP: list 101 denied 99999 10.0.6.56 -> 172.36.4.7, 1 packet");
-        assert!(r.unwrap_err().contains("protocol"));
+        assert!(r.unwrap_err().reason().contains("protocol"));
         let o = ios("%SEC-6-IPACCESSLOGNP: list 101 denied 47 10.0.6.56 -> 172.36.4.7, 1 packet")
             .unwrap()
             .unwrap();
@@ -513,9 +517,24 @@ mod tests {
             })
         };
         assert_eq!(ios("1000000000").unwrap().unwrap().count, 1_000_000_000);
-        assert!(ios("1000000001").unwrap_err().contains("packet count"));
+        assert!(
+            ios("1000000001")
+                .unwrap_err()
+                .reason()
+                .contains("packet count")
+        );
         // u32::MAX: a wrapped or unset counter, not four billion packets.
-        assert!(ios("4294967295").unwrap_err().contains("packet count"));
-        assert!(ios("99999999999").unwrap_err().contains("packet count"));
+        assert!(
+            ios("4294967295")
+                .unwrap_err()
+                .reason()
+                .contains("packet count")
+        );
+        assert!(
+            ios("99999999999")
+                .unwrap_err()
+                .reason()
+                .contains("packet count")
+        );
     }
 }

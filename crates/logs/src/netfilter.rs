@@ -11,13 +11,13 @@
 use noisefloor_wire::observation::Quoted;
 use noisefloor_wire::{Action, Observation};
 
-use super::{Envelope, NOT_MINE, ParseResult, action_in_text, flag_word, num, parse_ip};
+use super::{Envelope, ParseResult, Refusal, action_in_text, flag_word, num, parse_ip};
 
 pub(crate) fn parse<'a>(env: &Envelope<'a>) -> ParseResult<'a> {
     let m = env.message;
     // The fields start at the first KEY= netfilter always prints (IN= is empty for output).
     let Some(start) = find_fields(m) else {
-        return Err(NOT_MINE);
+        return Err(Refusal::NotMine);
     };
     let mut o = Observation::new();
     let prefix = clean_prefix(&m[..start]);
@@ -123,13 +123,13 @@ pub(crate) fn parse<'a>(env: &Envelope<'a>) -> ParseResult<'a> {
         }
     }
     if o.src.is_none() {
-        return Err("netfilter: no SRC address");
+        return Err(Refusal::Bad("netfilter: no SRC address"));
     }
     if o.dst.is_none() {
-        return Err("netfilter: no DST address");
+        return Err(Refusal::Bad("netfilter: no DST address"));
     }
     if o.proto.is_none() {
-        return Err("netfilter: no PROTO");
+        return Err(Refusal::Bad("netfilter: no PROTO"));
     }
     if matches!(o.proto, Some(6) | Some(17))
         && o.frag_offset.unwrap_or(0) == 0
@@ -137,14 +137,18 @@ pub(crate) fn parse<'a>(env: &Envelope<'a>) -> ParseResult<'a> {
         && o.dst_port.is_none()
         && !m.contains("INCOMPLETE")
     {
-        return Err("netfilter: TCP/UDP line without SPT/DPT (truncated?)");
+        return Err(Refusal::Bad(
+            "netfilter: TCP/UDP line without SPT/DPT (truncated?)",
+        ));
     }
     if matches!(o.proto, Some(1) | Some(58))
         && o.icmp_type.is_none()
         && o.frag_offset.unwrap_or(0) == 0
         && !m.contains("INCOMPLETE")
     {
-        return Err("netfilter: ICMP line without TYPE (truncated?)");
+        return Err(Refusal::Bad(
+            "netfilter: ICMP line without TYPE (truncated?)",
+        ));
     }
     Ok(Some(o))
 }
@@ -227,7 +231,7 @@ fn quoted(s: &str) -> Option<Quoted> {
 mod tests {
     use super::*;
 
-    fn p(msg: &str) -> Result<Option<Observation<'_>>, &'static str> {
+    fn p(msg: &str) -> ParseResult<'_> {
         parse(&Envelope {
             message: msg,
             ..Default::default()
@@ -273,21 +277,21 @@ mod tests {
     fn bad_fields_are_rejected() {
         assert_eq!(
             p("IN=eth0 SRC=1.2.3 DST=1.2.3.4 PROTO=TCP"),
-            Err("netfilter: bad SRC address")
+            Err(Refusal::Bad("netfilter: bad SRC address"))
         );
         assert_eq!(
             p("IN=eth0 SRC=1.2.3.4 DST=1.2.3.4 PROTO=TCP SPT=99999999 DPT=1"),
-            Err("netfilter: bad SPT")
+            Err(Refusal::Bad("netfilter: bad SPT"))
         );
         assert_eq!(
             p("IN=eth0 SRC=1.2.3.4 DST="),
-            Err("netfilter: bad DST address")
+            Err(Refusal::Bad("netfilter: bad DST address"))
         );
         assert_eq!(
             p("IN=eth0 SRC=1.2.3.4 DST=1.2.3.5 LEN=40"),
-            Err("netfilter: no PROTO")
+            Err(Refusal::Bad("netfilter: no PROTO"))
         );
-        assert_eq!(p("no fields"), Err(NOT_MINE));
+        assert_eq!(p("no fields"), Err(Refusal::NotMine));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use anyhow::Result;
 use noisefloor_classify::Context as SensorContext;
 use noisefloor_explain::{Explained, Inputs, Limits, Pass, Role, triage_files};
 
-use crate::dissect::Progressbars;
+use crate::common::progress::Progressbars;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -33,7 +33,7 @@ pub struct Args {
     #[arg(long, value_name = "ROLE", value_parser = ["darknet", "host", "firewall"])]
     role: Option<String>,
     #[command(flatten)]
-    log: crate::logargs::LogArgs,
+    log: crate::common::log_args::LogArgs,
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
@@ -64,7 +64,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 "noisefloor: no packet and no log record could be read: {} line(s) matched no \
                  known log format{}",
                 log_stats.rejected_total(),
-                crate::logargs::first_reject(&log_stats)
+                crate::common::log_args::first_reject(&log_stats)
             );
         }
         eprintln!(
