@@ -51,10 +51,9 @@ fn explain_json(rel: &str) -> (Value, String) {
         role: None,
     };
     // Notes name the file as read (an absolute path here): name it as given.
-    let text = Explained::new(&triage, inputs).json().replace(
-        &*serde_json::to_string(&path).unwrap().trim_matches('"'),
-        rel,
-    );
+    let text = Explained::new(&triage, inputs)
+        .json()
+        .replace(serde_json::to_string(&path).unwrap().trim_matches('"'), rel);
     let v = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{rel}: not JSON ({e}): {text}"));
     (v, text)
 }

@@ -79,20 +79,12 @@ mod tests {
     use crate::time::Zone;
     use noisefloor_wire::observation::tcp_flags as tf;
 
-    fn bare(msg: &str) -> Envelope<'_> {
-        Envelope {
-            message: msg,
-            bare: true,
-            ..Default::default()
-        }
-    }
-
     #[test]
     fn dshield_both_orders() {
         let mut z = ZoneCache::new(Zone::UTC);
         let m = "2005-02-10 23:42:15 -05:00\t123\t2\t192.0.2.1\t4183\t198.51.100.2\t80\t6\tS";
         assert!(looks_like(m));
-        let o = dshield(&bare(m), &mut z).unwrap().unwrap();
+        let o = dshield(&Envelope::bare(m), &mut z).unwrap().unwrap();
         assert_eq!(
             (o.count, o.proto, o.dst_port, o.tcp_flags),
             (2, Some(6), Some(80), Some(tf::SYN))
@@ -108,7 +100,7 @@ mod tests {
         };
         assert_eq!(o.ts_ns, Some(utc.utc_ns()));
         let m = "123\t2005-02-10 23:42:15 -05:00\t1\t192.0.2.1\t\t198.51.100.2\t\t47\t";
-        let o = dshield(&bare(m), &mut z).unwrap().unwrap();
+        let o = dshield(&Envelope::bare(m), &mut z).unwrap().unwrap();
         assert_eq!((o.proto, o.src_port), (Some(47), None));
     }
 }

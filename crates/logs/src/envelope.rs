@@ -25,7 +25,17 @@ pub struct Envelope<'a> {
     pub rule: Option<&'a str>,
 }
 
-impl Envelope<'_> {
+impl<'a> Envelope<'a> {
+    /// A message with no envelope around it, as the vendor parsers' tests give them one.
+    #[cfg(test)]
+    pub(crate) fn bare(message: &'a str) -> Self {
+        Envelope {
+            message,
+            bare: true,
+            ..Envelope::default()
+        }
+    }
+
     /// A syslog-like line: another program's message here is skipped, not rejected.
     pub fn is_syslog(&self) -> bool {
         !self.bare

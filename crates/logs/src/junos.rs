@@ -111,22 +111,14 @@ pub(crate) fn junos<'a>(env: &Envelope<'a>) -> ParseResult<'a> {
 mod tests {
     use super::*;
 
-    fn bare(msg: &str) -> Envelope<'_> {
-        Envelope {
-            message: msg,
-            bare: true,
-            ..Default::default()
-        }
-    }
-
     #[test]
     fn junos_text_and_structured() {
-        let o = junos(&bare("RT_FLOW: RT_FLOW_SESSION_DENY: session denied 10.0.0.1/54924->192.168.1.1/53 junos-dns-udp 17(0) default-deny(global) trust trust UNKNOWN UNKNOWN N/A(N/A) ge-0/0/0.0 UNKNOWN policy deny")).unwrap().unwrap();
+        let o = junos(&Envelope::bare("RT_FLOW: RT_FLOW_SESSION_DENY: session denied 10.0.0.1/54924->192.168.1.1/53 junos-dns-udp 17(0) default-deny(global) trust trust UNKNOWN UNKNOWN N/A(N/A) ge-0/0/0.0 UNKNOWN policy deny")).unwrap().unwrap();
         assert_eq!(
             (o.proto, o.src_port, o.dst_port, o.action),
             (Some(17), Some(54924), Some(53), Some(Action::Drop))
         );
-        let o = junos(&bare("RT_FLOW - RT_FLOW_SESSION_DENY [junos@2636.1.1.1.2.39 source-address=\"192.168.1.1\" source-port=\"1080\" destination-address=\"192.168.1.2\" destination-port=\"8010\" service-name=\"junos-dns-udp\" protocol-id=\"17\" icmp-type=\"0\" policy-name=\"Local-Default-Deny\"]")).unwrap().unwrap();
+        let o = junos(&Envelope::bare("RT_FLOW - RT_FLOW_SESSION_DENY [junos@2636.1.1.1.2.39 source-address=\"192.168.1.1\" source-port=\"1080\" destination-address=\"192.168.1.2\" destination-port=\"8010\" service-name=\"junos-dns-udp\" protocol-id=\"17\" icmp-type=\"0\" policy-name=\"Local-Default-Deny\"]")).unwrap().unwrap();
         assert_eq!(
             (o.dst_port, o.rule),
             (Some(8010), Some("Local-Default-Deny"))

@@ -92,36 +92,28 @@ mod tests {
     use noisefloor_wire::Action;
     use noisefloor_wire::observation::tcp_flags as tf;
 
-    fn bare(msg: &str) -> Envelope<'_> {
-        Envelope {
-            message: msg,
-            bare: true,
-            ..Default::default()
-        }
-    }
-
     #[test]
     fn fortigate_and_paloalto_and_mikrotik() {
         let mut z = ZoneCache::new(Zone::UTC);
-        let o = fortigate(&bare("date=2019-05-10 time=11:37:47 logid=\"0000000013\" type=\"traffic\" subtype=\"forward\" devname=\"FG\" srcip=10.1.100.11 srcport=58012 srcintf=\"port12\" dstip=23.59.154.35 dstport=80 proto=47 action=\"deny\" policyid=0 tz=\"-0700\""), &mut z).unwrap().unwrap();
+        let o = fortigate(&Envelope::bare("date=2019-05-10 time=11:37:47 logid=\"0000000013\" type=\"traffic\" subtype=\"forward\" devname=\"FG\" srcip=10.1.100.11 srcport=58012 srcintf=\"port12\" dstip=23.59.154.35 dstport=80 proto=47 action=\"deny\" policyid=0 tz=\"-0700\""), &mut z).unwrap().unwrap();
         assert_eq!(
             (o.proto, o.action, o.host),
             (Some(47), Some(Action::Drop), Some("FG"))
         );
         let m = "2023-07-06T08:11:40+02:00 host 1,2023/07/06 08:11:40,016401002737,TRAFFIC,deny,2561,2023/07/06 08:11:40,1.2.3.2,1.2.3.3,0.0.0.0,0.0.0.0,rule1,,,not-applicable,vsys1,untrust,trust,ethernet1/1,,fwd,2023/07/06 08:11:40,0,1,47094,22,0,0,0x0,tcp,deny,60,60,0";
         let msg = &m[m.find("1,").unwrap()..];
-        let o = paloalto(&bare(msg), &mut z).unwrap().unwrap();
+        let o = paloalto(&Envelope::bare(msg), &mut z).unwrap().unwrap();
         assert_eq!(
             (o.proto, o.dst_port, o.action),
             (Some(6), Some(22), Some(Action::Drop))
         );
-        let o = mikrotik(&bare("firewall,info drop-tcp input: in:ether1-WAN out:(unknown 0), connection-state:new src-mac 00:17:10:88:bc:02, proto TCP (SYN), 36.97.161.219:59388->81.82.202.145:23, len 40")).unwrap().unwrap();
+        let o = mikrotik(&Envelope::bare("firewall,info drop-tcp input: in:ether1-WAN out:(unknown 0), connection-state:new src-mac 00:17:10:88:bc:02, proto TCP (SYN), 36.97.161.219:59388->81.82.202.145:23, len 40")).unwrap().unwrap();
         assert_eq!(
             (o.src_port, o.dst_port, o.tcp_flags, o.ip_len),
             (Some(59388), Some(23), Some(tf::SYN), Some(40))
         );
         assert_eq!(o.rule, Some("drop-tcp"));
-        let o = mikrotik(&bare("firewall,info input: in:WAN out:(unknown 0), connection-state:new src-mac e4:41:64:93:a8:0f, proto TCP (SYN), [2001:db8:1234::1]:40384->[2001:db8:1234::2]:20461, len 24")).unwrap().unwrap();
+        let o = mikrotik(&Envelope::bare("firewall,info input: in:WAN out:(unknown 0), connection-state:new src-mac e4:41:64:93:a8:0f, proto TCP (SYN), [2001:db8:1234::1]:40384->[2001:db8:1234::2]:20461, len 24")).unwrap().unwrap();
         assert_eq!(o.dst.unwrap().to_string(), "2001:db8:1234::2");
     }
 }

@@ -159,20 +159,12 @@ mod tests {
     use crate::time::Zone;
     use noisefloor_wire::observation::tcp_flags as tf;
 
-    fn bare(msg: &str) -> Envelope<'_> {
-        Envelope {
-            message: msg,
-            bare: true,
-            ..Default::default()
-        }
-    }
-
     #[test]
     fn windows_firewall() {
         let mut z = ZoneCache::new(Zone::UTC);
         let m = "2019-05-13 12:00:01 DROP TCP 10.0.0.5 10.0.0.1 52813 445 52 S 1623471237 0 8192 - - - RECEIVE";
         assert!(looks_like(m));
-        let o = windows(&bare(m), &mut z, None).unwrap().unwrap();
+        let o = windows(&Envelope::bare(m), &mut z, None).unwrap().unwrap();
         assert_eq!(
             (o.proto, o.dst_port, o.tcp_seq, o.tcp_flags),
             (Some(6), Some(445), Some(1_623_471_237), Some(tf::SYN))
@@ -181,7 +173,7 @@ mod tests {
         let custom =
             WindowsFields::parse("#Fields: date time action protocol src-ip dst-ip").unwrap();
         let o = windows(
-            &bare("2019-05-13 12:00:01 DROP 47 10.0.0.5 10.0.0.1"),
+            &Envelope::bare("2019-05-13 12:00:01 DROP 47 10.0.0.5 10.0.0.1"),
             &mut z,
             Some(&custom),
         )
