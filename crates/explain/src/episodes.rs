@@ -645,6 +645,28 @@ impl Episodes {
             prev_frags: 0,
             piece: None,
         });
+        // Times that go back by more than the gap (captures given out of time order, a
+        // device clock stepped back): what was open is closed and counting starts over, so
+        // months-apart packets are never summed into one second (that made one "attack"
+        // of two floods months apart, at 0.001 packets/s).
+        if sec < t.sec.saturating_sub(gap_s) {
+            if let Some(mut p) = t.piece.take() {
+                if t.in_sec > 0 {
+                    p.close_second(t.sec, t.in_sec);
+                }
+                *open -= 1;
+                close_piece(closed, last_closed, *p, gap_s);
+            }
+            *t = Tracker {
+                sec,
+                in_sec: 0,
+                last_hot: i64::MIN,
+                prev: (i64::MIN, 0),
+                frags: 0,
+                prev_frags: 0,
+                piece: None,
+            };
+        }
         // A later second closes the current one; an earlier one (out of order) counts in it.
         if sec > t.sec {
             match &mut t.piece {
@@ -863,6 +885,8 @@ fn close_piece(
         && let Some(prev) = closed.get_mut(i)
         && prev.key == p.key
         && p.first_sec <= prev.last_sec.saturating_add(gap_s)
+        // and does not end long before it began (inputs out of time order)
+        && prev.first_sec <= p.last_sec.saturating_add(gap_s)
     {
         if p.first_sec < prev.last_sec {
             // Out of time order: a later batch reached back into this one's seconds.
@@ -1342,6 +1366,33 @@ mod tests {
         let at = e.attacks(&Thresholds::default(), false);
         assert_eq!(at.len(), 2, "{at:?}");
         assert!(at.iter().all(|a| a.packets == 5_000));
+    }
+
+    #[test]
+    fn inputs_out_of_time_order_give_separate_episodes() {
+        // Two captures of one victim months apart, the later one read first: two floods,
+        // not one "attack" summing them into one second and lasting the months between.
+        let mut e = Episodes::default();
+        let mut x = 7u64;
+        let months = 150 * 86_400_000_000_000i64;
+        for start in [months, 0] {
+            for i in 0..5_000i64 {
+                e.add(&sample(
+                    start + i * 5_000_000,
+                    lcg(&mut x),
+                    0x0a00_0001,
+                    AttackKind::UdpFlood,
+                    53,
+                ));
+            }
+        }
+        let at = e.attacks(&Thresholds::default(), false);
+        assert_eq!(at.len(), 2, "{at:?}");
+        assert!(
+            at.iter()
+                .all(|a| a.packets == 5_000 && a.duration_s() < 30.0),
+            "{at:?}"
+        );
     }
 
     #[test]

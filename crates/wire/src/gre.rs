@@ -1,10 +1,12 @@
 //! GRE version 0 (RFC 2784/2890/1701 incl. source routing) and version 1 (PPTP, RFC 2637),
 //! and what GRE carries that is not IP or Ethernet: ERSPAN I/II/III, WCCP, NHRP.
 
+use crate::Proto;
 use crate::bytes::*;
 use crate::checksum;
 use crate::field::{Field, Fields, Value, flag, hex, name, u};
 use crate::link::ethertype;
+use crate::view::View;
 
 pub const FLAG_C: u16 = 0x8000;
 pub const FLAG_R: u16 = 0x4000;
@@ -530,5 +532,129 @@ impl<'a> Fields<'a> for Nhrp<'a> {
                 end,
             ));
         }
+    }
+}
+
+// What the protocol table (`proto.rs`) and the dissection's slots need of each view.
+
+impl<'a> View<'a> for Gre<'a> {
+    const PROTO: Proto = Proto::Gre;
+    const NAME: &'static str = "gre";
+    const TITLE: &'static str = "Generic Routing Encapsulation";
+    const FIELDS: &'static [&'static str] = &[
+        "flags",
+        "c",
+        "r",
+        "k",
+        "s",
+        "ssr",
+        "recursion",
+        "a",
+        "reserved",
+        "version",
+        "proto",
+        "proto_name",
+        "checksum",
+        "offset",
+        "checksum_ok",
+        "key",
+        "payload_len",
+        "call_id",
+        "seq",
+        "ack",
+        "sre_af",
+        "sre_offset",
+        "sre",
+    ];
+    fn bytes(&self) -> &'a [u8] {
+        self.buf
+    }
+    fn extra(&self) -> (u8, u16) {
+        (self.complete as u8, self.hlen)
+    }
+    fn from_slot(buf: &'a [u8], aux: u8, hlen: u16) -> Self {
+        Gre {
+            buf,
+            hlen,
+            complete: aux == 1,
+        }
+    }
+}
+
+impl<'a> View<'a> for Erspan<'a> {
+    const PROTO: Proto = Proto::Erspan;
+    const NAME: &'static str = "erspan";
+    const TITLE: &'static str = "Encapsulated Remote Switch Packet ANalysis";
+    const FIELDS: &'static [&'static str] = &[
+        "type",
+        "ver",
+        "vlan",
+        "cos",
+        "t",
+        "session",
+        "en",
+        "index",
+        "bso",
+        "bso_name",
+        "timestamp",
+        "sgt",
+        "p",
+        "ft",
+        "hwid",
+        "d",
+        "gra",
+        "o",
+        "platform_id",
+        "platform_info",
+    ];
+    fn bytes(&self) -> &'a [u8] {
+        self.buf
+    }
+    fn extra(&self) -> (u8, u16) {
+        (self.kind, 0)
+    }
+    fn from_slot(buf: &'a [u8], aux: u8, _hlen: u16) -> Self {
+        Erspan { buf, kind: aux }
+    }
+}
+
+impl<'a> View<'a> for Wccp<'a> {
+    const PROTO: Proto = Proto::Wccp;
+    const NAME: &'static str = "wccp";
+    const TITLE: &'static str = "Web Cache Communication Protocol redirect";
+    const FIELDS: &'static [&'static str] = &["d", "a", "service_id", "alt_bucket", "pri_bucket"];
+    fn bytes(&self) -> &'a [u8] {
+        self.buf
+    }
+    fn from_slot(buf: &'a [u8], _aux: u8, _hlen: u16) -> Self {
+        Wccp { buf }
+    }
+}
+
+impl<'a> View<'a> for Nhrp<'a> {
+    const PROTO: Proto = Proto::Nhrp;
+    const NAME: &'static str = "nhrp";
+    const TITLE: &'static str = "Next Hop Resolution Protocol";
+    const FIELDS: &'static [&'static str] = &[
+        "afn",
+        "pro_type",
+        "hopcnt",
+        "pktsz",
+        "checksum",
+        "extoff",
+        "op_version",
+        "op_type",
+        "op_name",
+        "request_id",
+        "code",
+        "src_nbma",
+        "src_proto",
+        "dst_proto",
+    ];
+    fn bytes(&self) -> &'a [u8] {
+        self.buf
+    }
+    fn from_slot(buf: &'a [u8], _aux: u8, _hlen: u16) -> Self {
+        Nhrp { buf }
     }
 }

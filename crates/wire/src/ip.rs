@@ -1,8 +1,10 @@
 //! IPv4 (with options and fragments) and IPv6 (with extension headers).
 
+use crate::Proto;
 use crate::bytes::*;
 use crate::checksum;
 use crate::field::{Field, Fields, Value, flag, hex, name, u};
+use crate::view::View;
 
 pub mod proto {
     pub const HOPOPT: u8 = 0;
@@ -323,5 +325,72 @@ impl<'a> Fields<'a> for Ipv6<'a> {
             proto::name(up),
             end,
         ));
+    }
+}
+
+// What the protocol table (`proto.rs`) and the dissection's slots need of each view.
+
+impl<'a> View<'a> for Ipv4<'a> {
+    const PROTO: Proto = Proto::Ip;
+    const NAME: &'static str = "ip";
+    const TITLE: &'static str = "Internet Protocol Version 4";
+    const FIELDS: &'static [&'static str] = &[
+        "version",
+        "hdr_len",
+        "dscp",
+        "ecn",
+        "len",
+        "id",
+        "flags",
+        "rb",
+        "df",
+        "mf",
+        "frag_offset",
+        "ttl",
+        "proto",
+        "proto_name",
+        "checksum",
+        "checksum_ok",
+        "src",
+        "dst",
+        "options",
+    ];
+    fn bytes(&self) -> &'a [u8] {
+        self.buf
+    }
+    fn from_slot(buf: &'a [u8], _aux: u8, _hlen: u16) -> Self {
+        Ipv4 { buf }
+    }
+}
+
+impl<'a> View<'a> for Ipv6<'a> {
+    const PROTO: Proto = Proto::Ipv6;
+    const NAME: &'static str = "ipv6";
+    const TITLE: &'static str = "Internet Protocol Version 6";
+    const FIELDS: &'static [&'static str] = &[
+        "version",
+        "tclass",
+        "flow",
+        "plen",
+        "nxt",
+        "hlim",
+        "src",
+        "dst",
+        "hbh_len",
+        "routing_type",
+        "segments_left",
+        "frag_offset",
+        "frag_more",
+        "frag_id",
+        "dstopts_len",
+        "ah_spi",
+        "upper_proto",
+        "upper_proto_name",
+    ];
+    fn bytes(&self) -> &'a [u8] {
+        self.buf
+    }
+    fn from_slot(buf: &'a [u8], _aux: u8, _hlen: u16) -> Self {
+        Ipv6 { buf }
     }
 }

@@ -1,7 +1,9 @@
 //! Link layers: Ethernet (+802.1Q/QinQ, MPLS), Linux cooked v1/v2, NFLOG, BSD NULL/LOOP, pflog, PPP.
 
+use crate::Proto;
 use crate::bytes::*;
 use crate::field::{Field, Fields, Value, flag, hex, name, u};
+use crate::view::View;
 
 /// Well-known EtherType values used for dispatch and naming.
 pub mod ethertype {
@@ -607,5 +609,191 @@ impl<'a> Fields<'a> for Ppp<'a> {
             ppp_protocol_name(p),
             end,
         ));
+    }
+}
+
+// What the protocol table (`proto.rs`) and the dissection's slots need of each view.
+
+impl<'a> View<'a> for Ethernet<'a> {
+    const PROTO: Proto = Proto::Eth;
+    const NAME: &'static str = "eth";
+    const TITLE: &'static str = "Ethernet II";
+    const FIELDS: &'static [&'static str] = &["dst", "src", "type", "length"];
+    fn bytes(&self) -> &'a [u8] {
+        self.buf
+    }
+    fn from_slot(buf: &'a [u8], _aux: u8, _hlen: u16) -> Self {
+        Ethernet { buf }
+    }
+}
+
+impl<'a> View<'a> for Llc<'a> {
+    const PROTO: Proto = Proto::Llc;
+    const NAME: &'static str = "llc";
+    const TITLE: &'static str = "Logical-Link Control";
+    const FIELDS: &'static [&'static str] = &["dsap", "ssap", "control", "oui", "type"];
+    fn bytes(&self) -> &'a [u8] {
+        self.buf
+    }
+    fn from_slot(buf: &'a [u8], _aux: u8, _hlen: u16) -> Self {
+        Llc { buf }
+    }
+}
+
+impl<'a> View<'a> for Vlan<'a> {
+    const PROTO: Proto = Proto::Vlan;
+    const NAME: &'static str = "vlan";
+    const TITLE: &'static str = "802.1Q Virtual LAN";
+    const FIELDS: &'static [&'static str] = &["pcp", "dei", "id", "type"];
+    fn bytes(&self) -> &'a [u8] {
+        self.buf
+    }
+    fn from_slot(buf: &'a [u8], _aux: u8, _hlen: u16) -> Self {
+        Vlan { buf }
+    }
+}
+
+impl<'a> View<'a> for Mpls<'a> {
+    const PROTO: Proto = Proto::Mpls;
+    const NAME: &'static str = "mpls";
+    const TITLE: &'static str = "MultiProtocol Label Switching";
+    const FIELDS: &'static [&'static str] = &["label", "tc", "bottom", "ttl"];
+    fn bytes(&self) -> &'a [u8] {
+        self.buf
+    }
+    fn from_slot(buf: &'a [u8], _aux: u8, _hlen: u16) -> Self {
+        Mpls { buf }
+    }
+}
+
+impl<'a> View<'a> for Sll<'a> {
+    const PROTO: Proto = Proto::Sll;
+    const NAME: &'static str = "sll";
+    const TITLE: &'static str = "Linux cooked capture v1";
+    const FIELDS: &'static [&'static str] = &[
+        "pkttype",
+        "direction",
+        "hatype",
+        "halen",
+        "addr",
+        "protocol",
+    ];
+    fn bytes(&self) -> &'a [u8] {
+        self.buf
+    }
+    fn from_slot(buf: &'a [u8], _aux: u8, _hlen: u16) -> Self {
+        Sll { buf }
+    }
+}
+
+impl<'a> View<'a> for Sll2<'a> {
+    const PROTO: Proto = Proto::Sll2;
+    const NAME: &'static str = "sll2";
+    const TITLE: &'static str = "Linux cooked capture v2";
+    const FIELDS: &'static [&'static str] = &[
+        "protocol",
+        "ifindex",
+        "hatype",
+        "pkttype",
+        "direction",
+        "halen",
+        "addr",
+    ];
+    fn bytes(&self) -> &'a [u8] {
+        self.buf
+    }
+    fn from_slot(buf: &'a [u8], _aux: u8, _hlen: u16) -> Self {
+        Sll2 { buf }
+    }
+}
+
+impl<'a> View<'a> for Nflog<'a> {
+    const PROTO: Proto = Proto::Nflog;
+    const NAME: &'static str = "nflog";
+    const TITLE: &'static str = "Linux netfilter NFLOG";
+    const FIELDS: &'static [&'static str] = &[
+        "family",
+        "version",
+        "resource_id",
+        "hw_protocol",
+        "hook",
+        "hook_name",
+        "prefix",
+        "indev",
+        "outdev",
+        "mark",
+        "uid",
+        "gid",
+        "seq",
+        "payload_len",
+    ];
+    fn bytes(&self) -> &'a [u8] {
+        self.buf
+    }
+    fn extra(&self) -> (u8, u16) {
+        (self.little_endian as u8, 0)
+    }
+    fn from_slot(buf: &'a [u8], aux: u8, _hlen: u16) -> Self {
+        Nflog {
+            buf,
+            little_endian: aux == 1,
+        }
+    }
+}
+
+impl<'a> View<'a> for Null<'a> {
+    const PROTO: Proto = Proto::Null;
+    const NAME: &'static str = "null";
+    const TITLE: &'static str = "Null/Loopback";
+    const FIELDS: &'static [&'static str] = &["family"];
+    fn bytes(&self) -> &'a [u8] {
+        self.buf
+    }
+    fn extra(&self) -> (u8, u16) {
+        (self.network_order as u8, 0)
+    }
+    fn from_slot(buf: &'a [u8], aux: u8, _hlen: u16) -> Self {
+        Null {
+            buf,
+            network_order: aux == 1,
+        }
+    }
+}
+
+impl<'a> View<'a> for Pflog<'a> {
+    const PROTO: Proto = Proto::Pflog;
+    const NAME: &'static str = "pflog";
+    const TITLE: &'static str = "OpenBSD packet filter log";
+    const FIELDS: &'static [&'static str] = &[
+        "length",
+        "af",
+        "action",
+        "action_name",
+        "reason",
+        "ifname",
+        "ruleset",
+        "rulenr",
+        "subrulenr",
+        "dir",
+        "dir_name",
+    ];
+    fn bytes(&self) -> &'a [u8] {
+        self.buf
+    }
+    fn from_slot(buf: &'a [u8], _aux: u8, _hlen: u16) -> Self {
+        Pflog { buf }
+    }
+}
+
+impl<'a> View<'a> for Ppp<'a> {
+    const PROTO: Proto = Proto::Ppp;
+    const NAME: &'static str = "ppp";
+    const TITLE: &'static str = "Point-to-Point Protocol";
+    const FIELDS: &'static [&'static str] = &["address", "control", "protocol", "protocol_name"];
+    fn bytes(&self) -> &'a [u8] {
+        self.buf
+    }
+    fn from_slot(buf: &'a [u8], _aux: u8, _hlen: u16) -> Self {
+        Ppp { buf }
     }
 }

@@ -13,6 +13,7 @@
 
 use crate::bytes::u16_at;
 use crate::link::ethertype as et;
+use crate::view::Checked;
 use crate::{Ethernet, Gre, Ipv4, Options, Tcp, Udp, ip, linktype};
 
 /// A frame of one of the common shapes, as views into its bytes.
@@ -153,30 +154,23 @@ fn ipv4(b: &[u8]) -> Option<(Ipv4<'_>, &[u8])> {
 
 #[inline(always)]
 fn tcp(b: &[u8]) -> Option<(Tcp<'_>, &[u8])> {
-    if b.len() < Tcp::MIN_LEN {
-        return None;
+    match Tcp::parse(b) {
+        Checked::Whole(v, rest) => Some((v, rest)),
+        _ => None,
     }
-    let hl = ((b[12] >> 4) as usize) * 4;
-    if hl < Tcp::MIN_LEN || b.len() < hl {
-        return None;
-    }
-    Some((Tcp { buf: &b[..hl] }, &b[hl..]))
 }
 
 /// UDP, unless its port is one the dissector would decode a tunnel from (the full decode
 /// then decides).
 #[inline(always)]
 fn udp<'a>(opts: &Options, b: &'a [u8]) -> Option<(Udp<'a>, &'a [u8])> {
-    if b.len() < Udp::LEN {
+    let Checked::Whole(v, rest) = Udp::parse(b) else {
         return None;
-    }
-    let v = Udp {
-        buf: &b[..Udp::LEN],
     };
     if opts.udp_tunnels && matches!(v.dst_port(), crate::VXLAN_PORT | crate::GRE_IN_UDP_PORT) {
         return None;
     }
-    Some((v, &b[Udp::LEN..]))
+    Some((v, rest))
 }
 
 /// Checks the contract on one frame: decodes it both ways and panics where the full

@@ -359,31 +359,7 @@ fn write_bits(out: &mut String, word: u32, width: u8, mask: u32) {
 }
 
 fn layer_title(l: &Layer) -> &'static str {
-    match l.proto() {
-        Proto::Eth => "Ethernet II",
-        Proto::Llc => "Logical-Link Control",
-        Proto::Vlan => "802.1Q Virtual LAN",
-        Proto::Mpls => "MultiProtocol Label Switching",
-        Proto::Sll => "Linux cooked capture v1",
-        Proto::Sll2 => "Linux cooked capture v2",
-        Proto::Nflog => "Linux netfilter NFLOG",
-        Proto::Null => "Null/Loopback",
-        Proto::Pflog => "OpenBSD packet filter log",
-        Proto::Ppp => "Point-to-Point Protocol",
-        Proto::Ip => "Internet Protocol Version 4",
-        Proto::Ipv6 => "Internet Protocol Version 6",
-        Proto::Ah => "Authentication Header",
-        Proto::Gre => "Generic Routing Encapsulation",
-        Proto::Erspan => "Encapsulated Remote Switch Packet ANalysis",
-        Proto::Wccp => "Web Cache Communication Protocol redirect",
-        Proto::Nhrp => "Next Hop Resolution Protocol",
-        Proto::Vxlan => "Virtual eXtensible Local Area Network",
-        Proto::Tcp => "Transmission Control Protocol",
-        Proto::Udp => "User Datagram Protocol",
-        Proto::Icmp => "Internet Control Message Protocol",
-        Proto::Icmpv6 => "Internet Control Message Protocol v6",
-        Proto::Sctp => "Stream Control Transmission Protocol",
-    }
+    l.proto().title()
 }
 
 /// The verbose tree: every field of every layer, bit fields drawn bit by bit.

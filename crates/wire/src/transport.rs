@@ -1,7 +1,9 @@
 //! TCP, UDP, ICMP, ICMPv6, VXLAN and IPv4 AH.
 
+use crate::Proto;
 use crate::bytes::*;
 use crate::field::{Field, Fields, Value, flag, hex, name, u};
+use crate::view::{Checked, View};
 
 #[derive(Clone, Copy, Debug)]
 pub struct Tcp<'a> {
@@ -19,6 +21,22 @@ pub mod tcp_flags {
     pub const AE: u16 = 0x100;
 }
 impl<'a> Tcp<'a> {
+    /// The header at the start of `b` (its data offset checked), and what follows it.
+    #[inline(always)]
+    pub fn parse(b: &'a [u8]) -> Checked<'a, Tcp<'a>> {
+        if b.len() < Self::MIN_LEN {
+            return Checked::Cut;
+        }
+        let hl = ((b[12] >> 4) as usize) * 4;
+        if hl < Self::MIN_LEN {
+            let (head, rest) = b.split_at(Self::MIN_LEN);
+            return Checked::Invalid(Tcp { buf: head }, rest, "TCP data offset below 5");
+        }
+        match b.split_at_checked(hl) {
+            Some((head, rest)) => Checked::Whole(Tcp { buf: head }, rest),
+            None => Checked::Cut,
+        }
+    }
     pub const MIN_LEN: usize = 20;
     pub fn src_port(&self) -> u16 {
         u16_at(self.buf, 0)
@@ -159,6 +177,14 @@ pub struct Udp<'a> {
     pub(crate) buf: &'a [u8],
 }
 impl<'a> Udp<'a> {
+    /// The fixed-size header at the start of `b`, and what follows it.
+    #[inline(always)]
+    pub fn parse(b: &'a [u8]) -> Checked<'a, Udp<'a>> {
+        match b.split_at_checked(Self::LEN) {
+            Some((head, rest)) => Checked::Whole(Udp { buf: head }, rest),
+            None => Checked::Cut,
+        }
+    }
     pub const LEN: usize = 8;
     pub fn src_port(&self) -> u16 {
         u16_at(self.buf, 0)
@@ -188,6 +214,14 @@ pub struct Icmp<'a> {
     pub(crate) buf: &'a [u8],
 }
 impl<'a> Icmp<'a> {
+    /// The fixed-size header at the start of `b`, and what follows it.
+    #[inline(always)]
+    pub fn parse(b: &'a [u8]) -> Checked<'a, Icmp<'a>> {
+        match b.split_at_checked(Self::LEN) {
+            Some((head, rest)) => Checked::Whole(Icmp { buf: head }, rest),
+            None => Checked::Cut,
+        }
+    }
     pub const LEN: usize = 8;
     pub fn icmp_type(&self) -> u8 {
         u8_at(self.buf, 0)
@@ -267,6 +301,14 @@ pub struct Icmpv6<'a> {
     pub(crate) buf: &'a [u8],
 }
 impl<'a> Icmpv6<'a> {
+    /// The fixed-size header at the start of `b`, and what follows it.
+    #[inline(always)]
+    pub fn parse(b: &'a [u8]) -> Checked<'a, Icmpv6<'a>> {
+        match b.split_at_checked(Self::LEN) {
+            Some((head, rest)) => Checked::Whole(Icmpv6 { buf: head }, rest),
+            None => Checked::Cut,
+        }
+    }
     pub const LEN: usize = 8;
     pub fn icmp_type(&self) -> u8 {
         u8_at(self.buf, 0)
@@ -367,6 +409,14 @@ pub struct Sctp<'a> {
     pub(crate) buf: &'a [u8],
 }
 impl<'a> Sctp<'a> {
+    /// The fixed-size header at the start of `b`, and what follows it.
+    #[inline(always)]
+    pub fn parse(b: &'a [u8]) -> Checked<'a, Sctp<'a>> {
+        match b.split_at_checked(Self::LEN) {
+            Some((head, rest)) => Checked::Whole(Sctp { buf: head }, rest),
+            None => Checked::Cut,
+        }
+    }
     pub const LEN: usize = 12;
     pub fn src_port(&self) -> u16 {
         u16_at(self.buf, 0)
@@ -381,5 +431,212 @@ impl<'a> Fields<'a> for Sctp<'a> {
         out(u("dport", "Destination port", self.dst_port(), 4));
         out(hex("vtag", "Verification tag", u32_at(self.buf, 4), 8, 8));
         out(hex("checksum", "Checksum", u32_at(self.buf, 8), 8, 12));
+    }
+}
+
+// What the protocol table (`proto.rs`) and the dissection's slots need of each view.
+
+impl<'a> View<'a> for Ah<'a> {
+    const PROTO: Proto = Proto::Ah;
+    const NAME: &'static str = "ah";
+    const TITLE: &'static str = "Authentication Header";
+    const FIELDS: &'static [&'static str] = &["nxt", "len", "spi", "seq"];
+    fn bytes(&self) -> &'a [u8] {
+        self.buf
+    }
+    fn from_slot(buf: &'a [u8], _aux: u8, _hlen: u16) -> Self {
+        Ah { buf }
+    }
+}
+
+impl<'a> View<'a> for Vxlan<'a> {
+    const PROTO: Proto = Proto::Vxlan;
+    const NAME: &'static str = "vxlan";
+    const TITLE: &'static str = "Virtual eXtensible Local Area Network";
+    const FIELDS: &'static [&'static str] = &["flags", "vni"];
+    fn bytes(&self) -> &'a [u8] {
+        self.buf
+    }
+    fn from_slot(buf: &'a [u8], _aux: u8, _hlen: u16) -> Self {
+        Vxlan { buf }
+    }
+}
+
+impl<'a> View<'a> for Tcp<'a> {
+    const PROTO: Proto = Proto::Tcp;
+    const NAME: &'static str = "tcp";
+    const TITLE: &'static str = "Transmission Control Protocol";
+    const FIELDS: &'static [&'static str] = &[
+        "sport",
+        "dport",
+        "seq",
+        "ack",
+        "hdr_len",
+        "flags",
+        "ae",
+        "cwr",
+        "ece",
+        "urg",
+        "ack_flag",
+        "psh",
+        "rst",
+        "syn",
+        "fin",
+        "window",
+        "checksum",
+        "urgent",
+        "mss",
+        "wscale",
+        "sack_permitted",
+        "ts_val",
+        "ts_ecr",
+        "options",
+    ];
+    fn bytes(&self) -> &'a [u8] {
+        self.buf
+    }
+    fn from_slot(buf: &'a [u8], _aux: u8, _hlen: u16) -> Self {
+        Tcp { buf }
+    }
+}
+
+impl<'a> View<'a> for Udp<'a> {
+    const PROTO: Proto = Proto::Udp;
+    const NAME: &'static str = "udp";
+    const TITLE: &'static str = "User Datagram Protocol";
+    const FIELDS: &'static [&'static str] = &["sport", "dport", "len", "checksum"];
+    fn bytes(&self) -> &'a [u8] {
+        self.buf
+    }
+    fn from_slot(buf: &'a [u8], _aux: u8, _hlen: u16) -> Self {
+        Udp { buf }
+    }
+}
+
+impl<'a> View<'a> for Icmp<'a> {
+    const PROTO: Proto = Proto::Icmp;
+    const NAME: &'static str = "icmp";
+    const TITLE: &'static str = "Internet Control Message Protocol";
+    const FIELDS: &'static [&'static str] = &[
+        "type",
+        "type_name",
+        "code",
+        "checksum",
+        "id",
+        "seq",
+        "gateway",
+        "mtu",
+        "pointer",
+    ];
+    fn bytes(&self) -> &'a [u8] {
+        self.buf
+    }
+    fn from_slot(buf: &'a [u8], _aux: u8, _hlen: u16) -> Self {
+        Icmp { buf }
+    }
+}
+
+impl<'a> View<'a> for Icmpv6<'a> {
+    const PROTO: Proto = Proto::Icmpv6;
+    const NAME: &'static str = "icmpv6";
+    const TITLE: &'static str = "Internet Control Message Protocol v6";
+    const FIELDS: &'static [&'static str] = &[
+        "type",
+        "type_name",
+        "code",
+        "checksum",
+        "id",
+        "seq",
+        "mtu",
+        "pointer",
+    ];
+    fn bytes(&self) -> &'a [u8] {
+        self.buf
+    }
+    fn from_slot(buf: &'a [u8], _aux: u8, _hlen: u16) -> Self {
+        Icmpv6 { buf }
+    }
+}
+
+impl<'a> View<'a> for Sctp<'a> {
+    const PROTO: Proto = Proto::Sctp;
+    const NAME: &'static str = "sctp";
+    const TITLE: &'static str = "Stream Control Transmission Protocol";
+    const FIELDS: &'static [&'static str] = &["sport", "dport", "vtag", "checksum"];
+    fn bytes(&self) -> &'a [u8] {
+        self.buf
+    }
+    fn from_slot(buf: &'a [u8], _aux: u8, _hlen: u16) -> Self {
+        Sctp { buf }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A SYN from port 40000 to 23 with one MSS option (data offset 6), then 2 bytes of data.
+    const SYN: [u8; 26] = [
+        0x9c, 0x40, 0x00, 0x17, 0x12, 0x34, 0x56, 0x78, 0, 0, 0, 0, 0x60, 0x02, 0x72, 0x10, 0xab,
+        0xcd, 0, 0, 0x02, 0x04, 0x05, 0xb4, 0xee, 0xff,
+    ];
+
+    #[test]
+    fn tcp_parse_takes_the_options_and_leaves_the_data() {
+        let Checked::Whole(t, rest) = Tcp::parse(&SYN) else {
+            panic!("a whole header")
+        };
+        assert_eq!(
+            (t.src_port(), t.dst_port(), t.seq()),
+            (40_000, 23, 0x1234_5678)
+        );
+        assert_eq!(
+            (t.header_len(), t.flags(), t.window()),
+            (24, tcp_flags::SYN, 0x7210)
+        );
+        assert_eq!(
+            t.option_iter().collect::<Vec<_>>(),
+            vec![(2, &[0x05, 0xb4][..])]
+        );
+        assert_eq!(rest, &[0xee, 0xff]);
+    }
+
+    #[test]
+    fn tcp_parse_refuses_cut_and_invalid_headers() {
+        assert!(matches!(Tcp::parse(&SYN[..19]), Checked::Cut));
+        // The offset says 24 bytes; 22 are there.
+        assert!(matches!(Tcp::parse(&SYN[..22]), Checked::Cut));
+        let mut bad = SYN;
+        bad[12] = 0x40;
+        let Checked::Invalid(t, rest, why) = Tcp::parse(&bad) else {
+            panic!("offset 4 is invalid")
+        };
+        assert_eq!(
+            (t.header_len(), rest.len(), why),
+            (16, 6, "TCP data offset below 5")
+        );
+    }
+
+    #[test]
+    fn fixed_headers_parse_to_their_length() {
+        let udp = [0x00, 0x35, 0x7f, 0xba, 0x00, 0x0c, 0x00, 0x00, 1, 2, 3, 4];
+        let Checked::Whole(u, rest) = Udp::parse(&udp) else {
+            panic!("a whole UDP header")
+        };
+        assert_eq!(
+            (u.src_port(), u.dst_port(), u.length(), rest.len()),
+            (53, 32_698, 12, 4)
+        );
+        assert!(matches!(Udp::parse(&udp[..7]), Checked::Cut));
+        let unreachable = [3, 3, 0, 0, 0, 0, 0, 0, 0x45];
+        let Checked::Whole(i, rest) = Icmp::parse(&unreachable) else {
+            panic!("a whole ICMP header")
+        };
+        assert_eq!(
+            (i.icmp_type(), i.code(), i.is_error(), rest.len()),
+            (3, 3, true, 1)
+        );
+        assert!(matches!(Sctp::parse(&udp[..11]), Checked::Cut));
+        assert!(matches!(Icmpv6::parse(&unreachable[..4]), Checked::Cut));
     }
 }
