@@ -7,8 +7,8 @@
 //! stays bounded by the largest record whatever the file size. Every error names the file
 //! and the byte offset where the problem starts; records before it have been delivered.
 //!
-//! Text input is read as firewall logs ([`logs`]): each line becomes an observation or a
-//! counted skip/reject with its line number. [`open_input`] tells the two apart by content.
+//! Text input is read as firewall logs (parsed by `noisefloor_logs`): each line becomes an
+//! observation or a counted skip/reject with its line number. [`open_input`] tells the two apart by content.
 
 mod error;
 mod input;

@@ -87,7 +87,7 @@ impl FileContext {
     }
 }
 
-/// A chunk of whole lines inside a [`Batch`]'s buffer.
+/// A chunk of whole lines inside a batch's buffer (`noisefloor_capture::Batch`).
 #[derive(Clone, Debug)]
 pub struct LineChunk {
     pub file: Arc<FileContext>,

@@ -124,7 +124,7 @@ impl ExactSizeIterator for LayerIter<'_, '_> {}
 
 impl<'a> Dissection<'a> {
     #[inline(always)]
-    /// An empty dissection to decode into with [`dissect_into`].
+    /// An empty dissection to decode into with [`crate::dissect_into`].
     pub fn empty() -> Self {
         Self::new(0, &[])
     }

@@ -1,4 +1,4 @@
-//! pcap link types (https://www.tcpdump.org/linktypes.html) this crate decodes.
+//! pcap link types (<https://www.tcpdump.org/linktypes.html>) this crate decodes.
 
 pub const NULL: u32 = 0;
 pub const ETHERNET: u32 = 1;

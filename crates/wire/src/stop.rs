@@ -6,7 +6,7 @@ use crate::{DEFAULT_MAX_IP_DEPTH, ip, link};
 /// Why decoding stopped after the last layer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Stop {
-    /// A transport or leaf protocol was reached; [`Dissection::payload`] is its data.
+    /// A transport or leaf protocol was reached; [`crate::Dissection::payload`] is its data.
     Payload,
     /// Nothing follows (GRE keepalive, IPv6 no-next-header, empty tunnel payload).
     Empty,
@@ -76,7 +76,7 @@ impl Stop {
     }
 }
 
-/// Limits for [`dissect_with`].
+/// Limits for [`crate::dissect_with`].
 #[derive(Clone, Copy, Debug)]
 pub struct Options {
     /// Most IP headers decoded in one frame (outer, tunnels and ICMP quotes together).
