@@ -180,10 +180,7 @@ impl<'a> Udp<'a> {
     /// The fixed-size header at the start of `b`, and what follows it.
     #[inline(always)]
     pub fn parse(b: &'a [u8]) -> Checked<'a, Udp<'a>> {
-        match b.split_at_checked(Self::LEN) {
-            Some((head, rest)) => Checked::Whole(Udp { buf: head }, rest),
-            None => Checked::Cut,
-        }
+        Checked::fixed(b, Self::LEN, |buf| Udp { buf })
     }
     pub const LEN: usize = 8;
     pub fn src_port(&self) -> u16 {
@@ -217,10 +214,7 @@ impl<'a> Icmp<'a> {
     /// The fixed-size header at the start of `b`, and what follows it.
     #[inline(always)]
     pub fn parse(b: &'a [u8]) -> Checked<'a, Icmp<'a>> {
-        match b.split_at_checked(Self::LEN) {
-            Some((head, rest)) => Checked::Whole(Icmp { buf: head }, rest),
-            None => Checked::Cut,
-        }
+        Checked::fixed(b, Self::LEN, |buf| Icmp { buf })
     }
     pub const LEN: usize = 8;
     pub fn icmp_type(&self) -> u8 {
@@ -304,10 +298,7 @@ impl<'a> Icmpv6<'a> {
     /// The fixed-size header at the start of `b`, and what follows it.
     #[inline(always)]
     pub fn parse(b: &'a [u8]) -> Checked<'a, Icmpv6<'a>> {
-        match b.split_at_checked(Self::LEN) {
-            Some((head, rest)) => Checked::Whole(Icmpv6 { buf: head }, rest),
-            None => Checked::Cut,
-        }
+        Checked::fixed(b, Self::LEN, |buf| Icmpv6 { buf })
     }
     pub const LEN: usize = 8;
     pub fn icmp_type(&self) -> u8 {
@@ -412,10 +403,7 @@ impl<'a> Sctp<'a> {
     /// The fixed-size header at the start of `b`, and what follows it.
     #[inline(always)]
     pub fn parse(b: &'a [u8]) -> Checked<'a, Sctp<'a>> {
-        match b.split_at_checked(Self::LEN) {
-            Some((head, rest)) => Checked::Whole(Sctp { buf: head }, rest),
-            None => Checked::Cut,
-        }
+        Checked::fixed(b, Self::LEN, |buf| Sctp { buf })
     }
     pub const LEN: usize = 12;
     pub fn src_port(&self) -> u16 {

@@ -38,3 +38,14 @@ pub enum Checked<'a, V> {
     /// An invalid header: the view over its fixed part, the bytes after that, and why.
     Invalid(V, &'a [u8], &'static str),
 }
+
+impl<'a, V> Checked<'a, V> {
+    /// A header of fixed length `len` at the start of `b`, viewed by `view`.
+    #[inline(always)]
+    pub(crate) fn fixed(b: &'a [u8], len: usize, view: impl FnOnce(&'a [u8]) -> V) -> Self {
+        match b.split_at_checked(len) {
+            Some((head, rest)) => Checked::Whole(view(head), rest),
+            None => Checked::Cut,
+        }
+    }
+}
