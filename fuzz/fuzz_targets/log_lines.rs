@@ -1,7 +1,7 @@
 #![no_main]
 //! Fuzzes the log-line parser: every format, envelope and forced format, line by line and
 //! as a whole file through the chunked reader path.
-use noisefloor_capture::logs::{FileContext, LineParser, LogFormat, LogOptions, Outcome};
+use noisefloor_logs::{FileContext, LineParser, LogFormat, LogOptions, Outcome};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let file = FileContext::for_tests(2026, 11);
