@@ -10,7 +10,7 @@ use noisefloor_lake::Config;
 /// Options every lake command shares.
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct LakeArgs {
-    /// The lake directory (default: the config's [lake] path, else ./noisefloor-lake)
+    /// The lake directory (default: the config's lake.path, else ./noisefloor-lake)
     #[arg(long, value_name = "DIR")]
     lake: Option<PathBuf>,
     /// Configuration file: lake path, enrichment databases, sensors and groups (TOML;
