@@ -8,6 +8,7 @@ use crate::time::{self, Civil, ZoneCache};
 /// What every line of one file shares.
 #[derive(Clone, Debug)]
 pub struct FileContext {
+    /// The file's name as given (`-` for stdin).
     pub name: String,
     /// When the file was last written (its modification time; now, for stdin), in ns
     /// since the epoch. No line can be much later: a syslog date without a year is put in
@@ -90,6 +91,7 @@ impl FileContext {
 /// A chunk of whole lines inside a batch's buffer (`noisefloor_capture::Batch`).
 #[derive(Clone, Debug)]
 pub struct LineChunk {
+    /// The file the lines come from.
     pub file: Arc<FileContext>,
     /// Line number (1-based) of the chunk's first line.
     pub first_line: u64,

@@ -11,9 +11,13 @@ use crate::context::FileContext;
 /// A line split into its envelope and message.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Envelope<'a> {
+    /// When the envelope says the line was written (ns since the epoch, UTC).
     pub ts_ns: Option<i64>,
+    /// The host that wrote it (syslog's host name).
     pub host: Option<&'a str>,
+    /// The program that wrote it (syslog's tag, `kernel`, `filterlog`).
     pub program: Option<&'a str>,
+    /// What follows the envelope: the part a firewall parser reads.
     pub message: &'a str,
     /// RFC 5424 structured data (`[id k="v" ...]`), when present.
     pub structured: Option<&'a str>,

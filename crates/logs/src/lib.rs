@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Firewall deny logs as input: every line becomes the same [`Observation`] a packet
 //! yields, or is counted — skipped (a well-formed log line that describes no packet, such
 //! as sshd's) or rejected (unreadable, or a firewall record with a bad field) — with its
@@ -39,20 +40,32 @@ pub const MAX_LINE: usize = 64 << 10;
 /// The log formats noisefloor reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LogFormat {
+    /// Linux netfilter `LOG` / nftables / ufw (`SRC=… DST=… PROTO=…`).
     Netfilter,
+    /// Cisco ASA, FTD and PIX (`%ASA-…`).
     CiscoAsa,
+    /// Cisco IOS access-list logs (`%SEC-6-IPACCESSLOG…`).
     CiscoIos,
+    /// OpenBSD/FreeBSD pf `filterlog` CSV.
     Pf,
+    /// Windows Firewall `pfirewall.log` (W3C extended).
     Windows,
+    /// DShield's tab-separated submissions.
     Dshield,
+    /// Juniper SRX `RT_FLOW` / `RT_SCREEN`.
     Junos,
+    /// FortiGate key=value traffic records.
     Fortigate,
+    /// Palo Alto PAN-OS syslog CSV.
     PaloAlto,
+    /// MikroTik RouterOS firewall lines.
     Mikrotik,
+    /// SonicWall key=value records.
     Sonicwall,
 }
 
 impl LogFormat {
+    /// Every format, in detection and report order.
     pub const ALL: [LogFormat; 11] = [
         LogFormat::Netfilter,
         LogFormat::CiscoAsa,
@@ -66,6 +79,7 @@ impl LogFormat {
         LogFormat::Mikrotik,
         LogFormat::Sonicwall,
     ];
+    /// The name `--log-format` takes and reports print.
     pub fn name(self) -> &'static str {
         match self {
             LogFormat::Netfilter => "netfilter",
@@ -81,6 +95,7 @@ impl LogFormat {
             LogFormat::Sonicwall => "sonicwall",
         }
     }
+    /// The format `--log-format NAME` names (any case), if any.
     pub fn from_name(s: &str) -> Option<LogFormat> {
         let s = s.to_ascii_lowercase();
         let alias = match s.as_str() {
@@ -96,6 +111,7 @@ impl LogFormat {
         };
         LogFormat::ALL.into_iter().find(|f| f.name() == alias)
     }
+    /// Position in [`LogFormat::ALL`], for per-format counters.
     pub fn index(self) -> usize {
         self as usize
     }
@@ -133,6 +149,7 @@ impl Default for LogOptions {
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome<'a> {
+    /// A packet record, and the format that read it.
     Record(Observation<'a>, LogFormat),
     /// A readable log line that describes no packet (another program's message, a
     /// firewall's status message).
@@ -444,13 +461,19 @@ pub(crate) fn action_in_text(s: &str) -> Option<noisefloor_wire::Action> {
 /// Counts of what the lines of a run became, with the first rejects kept for display.
 #[derive(Clone, Debug, Default)]
 pub struct LogStats {
+    /// Log files read.
     pub files: u64,
+    /// Lines read.
     pub lines: u64,
+    /// Lines that became records.
     pub records: u64,
     /// Records per format, indexed by [`LogFormat::index`].
     pub by_format: [u64; LogFormat::ALL.len()],
+    /// Lines skipped, by reason (well-formed lines that describe no packet).
     pub skipped: Vec<(&'static str, u64)>,
+    /// Lines rejected, by reason (unreadable, or a record with a bad field).
     pub rejected: Vec<(&'static str, u64)>,
+    /// Blank, comment and header lines.
     pub meta: u64,
     /// The first rejected lines (file, line number, reason, the line shortened).
     pub examples: Vec<Reject>,
@@ -463,9 +486,13 @@ pub struct LogStats {
 /// A rejected line, for `--show-rejects` and `--strict`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Reject {
+    /// The file, as named on the command line.
     pub file: String,
+    /// Its line number (1-based).
     pub line: u64,
+    /// Why it was rejected.
     pub reason: &'static str,
+    /// The line, shortened for display.
     pub text: String,
 }
 
@@ -490,9 +517,11 @@ fn bump(v: &mut Vec<(&'static str, u64)>, k: &'static str, n: u64) {
 }
 
 impl LogStats {
+    /// Lines rejected, all reasons.
     pub fn rejected_total(&self) -> u64 {
         self.rejected.iter().map(|(_, n)| n).sum()
     }
+    /// Lines skipped, all reasons.
     pub fn skipped_total(&self) -> u64 {
         self.skipped.iter().map(|(_, n)| n).sum()
     }
@@ -512,6 +541,7 @@ impl LogStats {
             Outcome::Rejected(why) => self.reject(file, line_no, why, raw),
         }
     }
+    /// Counts a rejected line and keeps it as an example while there is room.
     pub fn reject(&mut self, file: &str, line_no: u64, why: &'static str, raw: &[u8]) {
         bump(&mut self.rejected, why, 1);
         if self.examples.len() < MAX_REJECT_EXAMPLES {
@@ -530,6 +560,7 @@ impl LogStats {
             self.assumptions.push(a);
         }
     }
+    /// Adds another thread's or file's counts.
     pub fn merge(&mut self, o: &LogStats) {
         self.files += o.files;
         self.lines += o.lines;

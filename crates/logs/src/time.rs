@@ -17,12 +17,19 @@ fn days_in_month(y: i64, m: u32) -> u32 {
 /// A wall-clock time without a zone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Civil {
+    /// Calendar year.
     pub year: i64,
+    /// Month, 1–12.
     pub month: u32,
+    /// Day of the month, 1–31.
     pub day: u32,
+    /// Hour, 0–23.
     pub hour: u32,
+    /// Minute, 0–59.
     pub minute: u32,
+    /// Second, 0–60 (a leap second is kept).
     pub second: u32,
+    /// Nanoseconds within the second.
     pub nanos: u32,
 }
 
@@ -79,6 +86,7 @@ pub enum Zone {
 }
 
 impl Zone {
+    /// Coordinated Universal Time.
     pub const UTC: Zone = Zone::Fixed(0);
 
     /// `UTC`, `Z`, `+09:00`, `-0500`, `local`, or an IANA name such as `Asia/Tokyo`.
@@ -110,6 +118,7 @@ impl Zone {
         Zone::Named(tz, name)
     }
 
+    /// The zone's name as reports state it (`UTC`, `Europe/Berlin`, `+02:00`).
     pub fn name(&self) -> String {
         match self {
             Zone::Fixed(0) => "UTC".into(),
@@ -165,6 +174,7 @@ pub struct ZoneCache {
 }
 
 impl ZoneCache {
+    /// A cache of `zone`'s offsets, empty.
     pub fn new(zone: Zone) -> Self {
         ZoneCache {
             zone,
@@ -184,6 +194,7 @@ impl ZoneCache {
             }
         }
     }
+    /// The UTC time (ns since the epoch) of a wall-clock time in this zone.
     pub fn to_utc_ns(&mut self, c: &Civil) -> i64 {
         let off = match self.zone {
             Zone::Fixed(o) => o,
@@ -292,11 +303,14 @@ pub fn parse_offset_prefix(b: &[u8]) -> Option<(i32, usize)> {
 /// A parsed timestamp: the wall-clock time and the offset, when the text had one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Stamp {
+    /// The wall-clock time as written.
     pub civil: Civil,
+    /// The UTC offset written with it, in seconds, if any.
     pub offset: Option<i32>,
 }
 
 impl Stamp {
+    /// The UTC time (ns since the epoch): the written offset, else `zone`'s.
     pub fn resolve(&self, zone: &mut ZoneCache) -> i64 {
         match self.offset {
             Some(o) => self.civil.utc_ns() - o as i64 * 1_000_000_000,
@@ -402,8 +416,11 @@ pub fn parse_bsd(b: &[u8]) -> Option<BsdStamp> {
 /// An RFC 3164 time as written: the year only when the line had one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BsdStamp {
+    /// Month, 1–12.
     pub month: u32,
+    /// Day of the month, 1–31.
     pub day: u32,
+    /// Year, when the line wrote one.
     pub year: Option<i64>,
     /// Hour, minute, second, nanoseconds.
     pub clock: (u32, u32, u32, u32),
