@@ -29,6 +29,7 @@ pub enum AttackKind {
 }
 
 impl AttackKind {
+    /// Every kind, in report order.
     pub const ALL: [AttackKind; 8] = [
         AttackKind::SynFlood,
         AttackKind::TcpFlood,
@@ -39,6 +40,7 @@ impl AttackKind {
         AttackKind::GreFlood,
         AttackKind::FragmentFlood,
     ];
+    /// The kind's name in reports and JSON (`syn-flood`, `udp-amplification`, …).
     pub fn name(self) -> &'static str {
         match self {
             AttackKind::SynFlood => "syn-flood",
@@ -51,6 +53,7 @@ impl AttackKind {
             AttackKind::FragmentFlood => "fragment-flood",
         }
     }
+    /// The kind a name (as [`AttackKind::name`] gives it) stands for.
     pub fn from_name(s: &str) -> Option<AttackKind> {
         AttackKind::ALL.into_iter().find(|k| k.name() == s)
     }
@@ -84,7 +87,9 @@ impl AttackKind {
 /// IKE: the DDoS-capture collection's notes). `0` where no published factor is known.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Amplifier {
+    /// The UDP source port the amplifier answers from.
     pub port: u16,
+    /// The service's name (`DNS`, `NTP`, `memcached`, …).
     pub service: &'static str,
     /// Bandwidth amplification factor, as published (the upper value where a range is given).
     pub factor: u16,

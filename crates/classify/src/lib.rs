@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! One class, tags and the evidence behind them for every packet.
 //!
 //! Rules, in the order they are tried (the first that holds decides the class):
@@ -34,23 +35,36 @@ use std::net::IpAddr;
 /// The class of a packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Class {
+    /// Mirai GRE flood carrying IPv4 directly (the IP-ID relation holds).
     MiraiGreIp,
+    /// Mirai GRE flood carrying an Ethernet frame (transparent bridging).
     MiraiGreEth,
+    /// Mirai's telnet scanner (TCP SYN whose sequence number is the destination address).
     MiraiScan,
+    /// ZMap probes (IP ID 54321).
     Zmap,
+    /// Masscan probes (its IP-ID/sequence relation).
     Masscan,
+    /// Replies to packets that carried the sensor's addresses as forged sources.
     Backscatter,
+    /// GRE that is not a Mirai flood (tunnels, keepalives, no relation).
     GreOther,
     /// GRE described by a firewall log: no inner header, so Mirai cannot be tested.
     GreUnverified,
+    /// Other TCP probes.
     ScanTcp,
+    /// Other UDP probes.
     ScanUdp,
+    /// ICMP probes (echo requests and the like).
     ScanIcmp,
+    /// Non-first IP fragments: no transport header to judge.
     Fragment,
+    /// Anything else, with what it is.
     Other,
 }
 
 impl Class {
+    /// Every class, in report order (index order).
     pub const ALL: [Class; 13] = [
         Class::MiraiGreIp,
         Class::MiraiGreEth,
@@ -66,6 +80,7 @@ impl Class {
         Class::Fragment,
         Class::Other,
     ];
+    /// The class's name in reports, JSON, filters and the lake.
     pub fn name(self) -> &'static str {
         match self {
             Class::MiraiGreIp => "mirai-gre-ip",
@@ -83,12 +98,15 @@ impl Class {
             Class::Other => "other",
         }
     }
+    /// The class a name (as [`Class::name`] gives it) stands for.
     pub fn from_name(s: &str) -> Option<Class> {
         Class::ALL.into_iter().find(|c| c.name() == s)
     }
+    /// Position in [`Class::ALL`], for per-class counters.
     pub fn index(self) -> usize {
         self as usize
     }
+    /// Either Mirai GRE class.
     pub fn is_mirai_gre(self) -> bool {
         matches!(self, Class::MiraiGreIp | Class::MiraiGreEth)
     }
@@ -105,6 +123,7 @@ pub enum MiraiVariant {
     FixedId,
 }
 impl MiraiVariant {
+    /// The variant's name in reports.
     pub fn name(self) -> &'static str {
         match self {
             MiraiVariant::LittleEndian => "little-endian",
@@ -112,6 +131,7 @@ impl MiraiVariant {
             MiraiVariant::FixedId => "fixed-id",
         }
     }
+    /// The variant's short label in one-line output (`LE`, `BE`, `fixed`).
     pub fn short(self) -> &'static str {
         match self {
             MiraiVariant::LittleEndian => "LE",
@@ -141,15 +161,21 @@ pub fn mirai_relation(outer: u16, inner: u16) -> Option<MiraiVariant> {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// What a backscatter packet answers.
 pub enum BackscatterKind {
+    /// TCP SYN-ACK: a server answering a forged SYN.
     SynAck,
+    /// TCP RST: a host refusing a forged packet.
     Rst,
+    /// ICMP echo reply to a forged echo request.
     EchoReply,
     /// ICMP/ICMPv6 error (type, code) about a packet from the sensor.
     IcmpError(u8, u8),
+    /// A DNS response to a forged query.
     DnsResponse,
 }
 impl BackscatterKind {
+    /// The kind's name in reports.
     pub fn name(self) -> &'static str {
         match self {
             BackscatterKind::SynAck => "tcp-syn-ack",
@@ -164,13 +190,19 @@ impl BackscatterKind {
 /// Why GRE is not a Mirai flood.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum GreReason {
+    /// PPTP (GRE version 1).
     Pptp,
+    /// ERSPAN mirrored traffic.
     Erspan,
+    /// A keyed GRE tunnel (the key).
     Keyed(u32),
+    /// A keepalive (nothing follows the header).
     Keepalive,
     /// GRE/IP/UDP shaped like Mirai, but the IDs satisfy no relation.
     NoRelation {
+        /// The outer IPv4 header's IP ID.
         outer_id: u16,
+        /// The inner IPv4 header's IP ID.
         inner_id: u16,
     },
     /// Flags or version other than a plain 4-byte header.
@@ -183,6 +215,7 @@ pub enum GreReason {
     Truncated,
 }
 impl GreReason {
+    /// The reason's short name in reports and JSON.
     pub fn name(self) -> &'static str {
         match self {
             GreReason::Pptp => "pptp",
@@ -201,46 +234,76 @@ impl GreReason {
 /// What decided the class.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Evidence {
+    /// A Mirai GRE flood packet: which bot variant, by its IP-ID relation.
     MiraiGre {
+        /// Which relation held (the bot's byte order, or a fixed ID).
         variant: MiraiVariant,
+        /// The outer IPv4 header's IP ID.
         outer_id: u16,
+        /// The inner IPv4 header's IP ID.
         inner_id: u16,
+        /// The inner UDP payload's length.
         payload_len: u16,
+        /// The inner IPv4 header's TTL.
         inner_ttl: u8,
     },
+    /// A Mirai telnet-scanner SYN.
     MiraiScan {
+        /// The TCP sequence number (the destination address).
         seq: u32,
+        /// The probed port.
         dport: u16,
     },
+    /// A ZMap probe.
     Zmap {
+        /// The IP ID (54321).
         ip_id: u16,
     },
+    /// A Masscan probe.
     Masscan {
+        /// The IP ID.
         ip_id: u16,
+        /// The TCP sequence number.
         seq: u32,
+        /// The probed port.
         dport: u16,
     },
+    /// A reply to a forged packet.
     Backscatter {
+        /// What kind of reply.
         kind: BackscatterKind,
+        /// The victim: the host that sent the reply.
         victim: IpAddr,
+        /// The victim's port, where the reply has one.
         victim_port: Option<u16>,
     },
+    /// GRE that is not a Mirai flood.
     GreOther {
+        /// Why not.
         reason: GreReason,
     },
     /// GRE from a log line: the IP total length, when logged.
     GreUnverified {
+        /// The logged IP total length.
         ip_len: Option<u32>,
     },
+    /// A probe of a port or service.
     Scan {
+        /// The probed port.
         port: u16,
+        /// The service usually on that port.
         service: &'static str,
     },
+    /// A non-first IP fragment.
     Fragment {
+        /// Its offset in bytes.
         offset_bytes: u32,
     },
+    /// Anything else.
     Other {
+        /// What it is, in words.
         what: &'static str,
+        /// The IP protocol number (0 without IP).
         proto: u8,
     },
 }
@@ -252,7 +315,7 @@ pub struct Tags(pub u32);
 macro_rules! tags {
     ($($name:ident = $bit:expr, $label:literal;)*) => {
         impl Tags {
-            $(pub const $name: Tags = Tags(1 << $bit);)*
+            $(#[doc = concat!("Tag `", $label, "`.")] pub const $name: Tags = Tags(1 << $bit);)*
             const NAMES: &'static [(Tags, &'static str)] = &[$((Tags::$name, $label)),*];
         }
     };
@@ -276,12 +339,15 @@ tags! {
     FLAGS_UNKNOWN = 15, "tcp-flags-not-logged";
 }
 impl Tags {
+    /// Whether every bit of `t` is set.
     pub fn has(self, t: Tags) -> bool {
         self.0 & t.0 != 0
     }
+    /// Sets the bits of `t`.
     pub fn set(&mut self, t: Tags) {
         self.0 |= t.0;
     }
+    /// The names of the bits set, in bit order.
     pub fn names(self) -> impl Iterator<Item = &'static str> {
         Tags::NAMES
             .iter()
@@ -293,8 +359,11 @@ impl Tags {
 /// The class, tags and evidence of one packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Verdict {
+    /// The class.
     pub class: Class,
+    /// What else was noticed (DF, tunnelled, truncated, …).
     pub tags: Tags,
+    /// Why: the fields the class was decided on.
     pub evidence: Evidence,
 }
 
@@ -428,6 +497,7 @@ pub struct Context {
     pub own: Vec<(IpAddr, u8)>,
 }
 impl Context {
+    /// Whether `a` is one of the sensor's own addresses or prefixes.
     pub fn is_own(&self, a: IpAddr) -> bool {
         self.own.iter().any(|&(net, len)| in_prefix(net, len, a))
     }
