@@ -21,6 +21,7 @@ const HLL_P: u32 = 12;
 const HLL_M: usize = 1 << HLL_P;
 
 #[derive(Clone, Debug)]
+/// A distinct count of addresses: exact up to a limit, a HyperLogLog estimate beyond (see the module comment).
 pub struct Distinct {
     v4: V4Set,
     v6: hashbrown::HashSet<u128, FixedState>,
@@ -56,6 +57,7 @@ impl Distinct {
     }
 
     #[inline]
+    /// Adds an IPv4 address (as a number).
     pub fn add_v4(&mut self, a: u32) {
         self.add_v4_hashed(a, self.hash_v4(a));
     }
@@ -120,6 +122,7 @@ impl Distinct {
         mix(self.hasher.hash_one((a | 1) ^ (1u128 << 127)))
     }
 
+    /// Adds an address.
     pub fn add(&mut self, a: IpAddr) {
         match a {
             IpAddr::V4(v) => self.add_v4(u32::from(v)),
@@ -188,6 +191,7 @@ impl Distinct {
         }
     }
 
+    /// Adds another counter's values (same seed): the union.
     pub fn merge(&mut self, o: &Distinct) {
         match (&mut self.hll, &o.hll) {
             (Some(h), Some(oh)) => {

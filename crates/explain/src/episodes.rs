@@ -81,10 +81,15 @@ const SEED: u64 = 0x6570_6973_6f64_6573;
 /// When an episode is an attack. Documented in the module comment and docs/explain-json.md.
 #[derive(Clone, Copy, Debug)]
 pub struct Thresholds {
+    /// Packets an episode needs at least.
     pub min_packets: u64,
+    /// Packets in its busiest calendar second, at least.
     pub min_pps: f64,
+    /// For a prefix target: packets per second per address hit, at the peak, at least.
     pub min_pps_per_address: f64,
+    /// Seconds without a hot second that end an episode.
     pub gap_s: i64,
+    /// Sources below which a spread over ports or addresses is a scan, not an attack.
     pub scan_sources: u64,
 }
 impl Default for Thresholds {
@@ -102,25 +107,31 @@ impl Default for Thresholds {
 /// An address as a number: IPv4 in the low 32 bits with `v6` false.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Addr {
+    /// True for IPv6.
     pub v6: bool,
+    /// The address bits (IPv4 in the low 32).
     pub bits: u128,
 }
 impl Addr {
+    /// An IPv4 address.
     pub fn v4(a: u32) -> Self {
         Addr {
             v6: false,
             bits: a as u128,
         }
     }
+    /// An IPv6 address.
     pub fn v6(a: u128) -> Self {
         Addr { v6: true, bits: a }
     }
+    /// The address of `a`.
     pub fn from_ip(a: IpAddr) -> Self {
         match a {
             IpAddr::V4(a) => Addr::v4(u32::from(a)),
             IpAddr::V6(a) => Addr::v6(u128::from(a)),
         }
     }
+    /// Back to an address.
     pub fn ip(self) -> IpAddr {
         if self.v6 {
             IpAddr::from(std::net::Ipv6Addr::from(self.bits))
@@ -133,17 +144,25 @@ impl Addr {
 /// What one packet contributes to its episode.
 #[derive(Clone, Copy, Debug)]
 pub struct Sample {
+    /// When (ns since the epoch, UTC).
     pub ts_ns: i64,
+    /// Bytes on the wire.
     pub len: u64,
     /// How many packets this record stands for (log lines may count several).
     pub count: u64,
+    /// The source address.
     pub src: Addr,
+    /// The destination address.
     pub dst: Addr,
+    /// The packet's attack shape.
     pub kind: AttackKind,
     /// The source port, for amplification (names the service).
     pub src_port: u16,
+    /// The destination port, when the packet has one.
     pub dst_port: Option<u16>,
+    /// The IP TTL, when known.
     pub ttl: Option<u8>,
+    /// The packet's class.
     pub class: Class,
     /// A TCP segment with ACK and data: session traffic unless the sources are forged.
     pub tcp_data: bool,
@@ -957,6 +976,7 @@ pub struct SpoofEvidence {
     pub bogon_share: f64,
     /// /8s the sources came from, and how many uniform draws of that many sources would cover.
     pub slash8s: u32,
+    /// /8s the uniform draws of that many sources would cover.
     pub slash8s_uniform: f64,
     /// Distinct IP TTL values (forged packets are often sent with random TTLs).
     pub ttl_values: u32,
@@ -967,6 +987,7 @@ pub struct SpoofEvidence {
 /// An episode judged an attack on the capture's owner.
 #[derive(Clone, Debug)]
 pub struct Attack {
+    /// The attack shape.
     pub kind: AttackKind,
     /// An address (/32, /128) or the prefix the hit addresses share.
     pub target: (IpAddr, u8),
@@ -975,23 +996,36 @@ pub struct Attack {
     /// Destination ports with packets, most first (exact while `ports_exact`), and how many
     /// distinct ports there were.
     pub ports: Vec<(u16, u64)>,
+    /// Distinct destination ports (an estimate past 16).
     pub ports_distinct: u64,
+    /// Whether `ports` lists every port.
     pub ports_exact: bool,
+    /// For amplification: the service the source port names.
     pub service: Option<&'static Amplifier>,
+    /// First packet (ns since the epoch, UTC).
     pub start_ns: i64,
+    /// Last packet (ns since the epoch, UTC).
     pub end_ns: i64,
+    /// Packets in the episode.
     pub packets: u64,
+    /// Bytes in the episode.
     pub bytes: u64,
     /// Non-first fragments counted with the datagrams they belong to.
     pub fragments: u64,
     /// Most packets in one calendar second (`peak_exact` false when pieces counted by
     /// different threads overlapped inside a second).
     pub peak_pps: f64,
+    /// Whether the peak was counted exactly (false when inputs reached back in time).
     pub peak_exact: bool,
+    /// Packets per second from first to last packet.
     pub mean_pps: f64,
+    /// Distinct sources.
     pub sources: u64,
+    /// Whether `sources` is exact.
     pub sources_exact: bool,
+    /// The sources are forged (see `evidence`).
     pub spoofed: bool,
+    /// What the spoofing verdict rests on.
     pub evidence: SpoofEvidence,
     /// Packet counts by class (the packets' own per-packet classes), for the report to say
     /// which class lines the attack explains. Apportioned when the destination had other
@@ -1008,6 +1042,7 @@ pub struct Attack {
 }
 
 impl Attack {
+    /// Seconds from the first packet to the last.
     pub fn duration_s(&self) -> f64 {
         (self.end_ns as i128 - self.start_ns as i128).max(0) as f64 / 1e9
     }

@@ -25,6 +25,7 @@ pub enum Role {
     Firewall,
 }
 impl Role {
+    /// The role's name (`darknet`, `host`, `firewall`).
     pub fn name(self) -> &'static str {
         match self {
             Role::Darknet => "darknet",
@@ -32,6 +33,7 @@ impl Role {
             Role::Firewall => "firewall",
         }
     }
+    /// The role `--role NAME` names.
     pub fn from_name(s: &str) -> Option<Role> {
         [Role::Darknet, Role::Host, Role::Firewall]
             .into_iter()
@@ -42,7 +44,9 @@ impl Role {
 /// Inputs as the caller saw them.
 #[derive(Clone, Debug, Default)]
 pub struct Inputs {
+    /// The inputs as given.
     pub files: Vec<String>,
+    /// One message per input that could not be read (or only in part).
     pub errors: Vec<String>,
     /// What the log lines among the inputs became (all zero when there were none).
     pub logs: LogStats,
@@ -122,6 +126,7 @@ pub fn count(n: u64, noun: &str) -> String {
     }
 }
 
+/// A count with thousands separators (`12,345`).
 pub fn int(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
@@ -166,50 +171,82 @@ fn approx(n: u64, exact: bool) -> String {
 /// One class's line of the report.
 #[derive(Clone, Debug)]
 pub struct ClassLine {
+    /// The class.
     pub class: Class,
+    /// Its packets.
     pub packets: u64,
+    /// Its distinct sources.
     pub sources: u64,
+    /// Whether `sources` is exact.
     pub sources_exact: bool,
+    /// An example packet's evidence plus class-wide shares.
     pub evidence: String,
+    /// The plain-language conclusion.
     pub verdict: String,
     /// Packets of this class that belong to attacks (see [`Explained::attacks`]).
     pub in_attacks: u64,
 }
 
 #[derive(Clone, Debug)]
+/// One of the top sources.
 pub struct SourceLine {
+    /// The address.
     pub addr: IpAddr,
+    /// Its packets.
     pub packets: u64,
+    /// Its first packet (ns since the epoch, UTC).
     pub first_ns: i64,
+    /// Its last packet.
     pub last_ns: i64,
+    /// The classes it sent.
     pub classes: Vec<&'static str>,
 }
 
 #[derive(Clone, Debug)]
+/// The Mirai GRE flood section.
 pub struct FloodSection {
+    /// Mirai GRE flood packets.
     pub packets: u64,
+    /// Distinct inner sources (an estimate past 4,096).
     pub inner_src: u64,
+    /// Distinct inner destinations (an estimate past 4,096).
     pub inner_dst: u64,
+    /// Whether `inner_src` is exact.
     pub inner_src_exact: bool,
+    /// Whether `inner_dst` is exact.
     pub inner_dst_exact: bool,
     /// Shares of inner sources/destinations in 0/8, 127/8, 224/4, 240/4 (percent).
     pub inner_src_ranges: [f64; 4],
+    /// Shares of inner destinations in 0/8, 127/8, 224/4, 240/4 (percent).
     pub inner_dst_ranges: [f64; 4],
+    /// Distinct inner destination ports.
     pub inner_dports: u64,
+    /// Inner UDP payload sizes with their packets, most first.
     pub payload_sizes: Vec<(u16, u64)>,
+    /// Lowest outer TTL.
     pub ttl_min: u8,
+    /// Highest outer TTL.
     pub ttl_max: u8,
+    /// Outer TTLs with their packets, most first.
     pub ttl_top: Vec<(u8, u64)>,
+    /// Distinct outer destinations: the flood targets.
     pub targets: u64,
+    /// Whether `targets` is exact.
     pub targets_exact: bool,
+    /// The smallest prefix covering the targets.
     pub target_prefix: Option<(IpAddr, u8)>,
+    /// The most hit targets with their packets.
     pub top_targets: Vec<(IpAddr, u64)>,
+    /// Packets per Mirai variant: little-endian, big-endian, fixed ID.
     pub variants: [u64; 3],
 }
 
 #[derive(Clone, Debug)]
+/// A recommended action.
 pub struct Action {
+    /// What to do, in a few words.
     pub title: String,
+    /// Why and how, in a paragraph.
     pub text: String,
     /// (syntax, command)
     pub commands: Vec<(&'static str, String)>,
@@ -218,22 +255,37 @@ pub struct Action {
 /// The whole report.
 #[derive(Clone, Debug)]
 pub struct Explained {
+    /// The inputs as the caller saw them.
     pub inputs: Inputs,
+    /// Packets (log records count as the packets they stand for).
     pub packets: u64,
+    /// Bytes on the wire.
     pub bytes: u64,
+    /// First packet (ns since the epoch, UTC), when any had a time.
     pub first_ns: Option<i64>,
+    /// Last packet.
     pub last_ns: Option<i64>,
+    /// Packets per UTC day (`YYYY-MM-DD`).
     pub per_day: Vec<(String, u64)>,
+    /// Distinct sources.
     pub sources: u64,
+    /// Whether `sources` is exact.
     pub sources_exact: bool,
+    /// The top protocol/port keys (TSUBAME notation) with their packets.
     pub keys: Vec<(String, u64)>,
+    /// One line per class seen.
     pub classes: Vec<ClassLine>,
+    /// The Mirai GRE flood section, when there were floods.
     pub flood: Option<FloodSection>,
+    /// The top sources.
     pub top: Vec<SourceLine>,
+    /// The most a top source's count may be low by (0: exact).
     pub top_dropped_at_most: u64,
+    /// What to do, most important first.
     pub actions: Vec<Action>,
     /// Episodes judged attacks on the capture's owner, largest first.
     pub attacks: Vec<Attack>,
+    /// Where the packets were seen.
     pub role: Role,
     /// Why that role: given, or what it was inferred from.
     pub role_reason: String,
@@ -558,6 +610,7 @@ fn common_prefix(min: u32, max: u32) -> (IpAddr, u8) {
 }
 
 impl Explained {
+    /// The report of a finished [`Triage`].
     pub fn new(t: &Triage, inputs: Inputs) -> Self {
         let packets = t.packets;
         let (role, role_reason) = infer_role(t, inputs.role);
@@ -676,6 +729,7 @@ impl Explained {
         e
     }
 
+    /// The span in days (at least an hour's worth).
     pub fn days(&self) -> f64 {
         match (self.first_ns, self.last_ns) {
             (Some(a), Some(b)) => ((b - a) as f64 / 86_400e9).max(1.0 / 24.0),
@@ -854,6 +908,7 @@ fn actions(t: &Triage, e: &Explained) -> Vec<Action> {
 }
 
 impl Explained {
+    /// The report as text for a terminal.
     pub fn text(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(
@@ -1048,6 +1103,7 @@ impl Explained {
         s
     }
 
+    /// The report as Markdown (tickets, wikis).
     pub fn markdown(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "# noisefloor explain\n");

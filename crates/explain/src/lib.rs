@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! `noisefloor explain`'s engine. `Triage` accumulates what the answer needs per packet record
 //! in bounded memory (exact distinct sets up to a limit, then sketches; a bounded
 //! heavy-hitter table for sources; attack episodes per destination) and merges across

@@ -16,11 +16,13 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 
 /// What selects packets for output: the filter expression and the classes.
 pub struct Selection<'a> {
+    /// Only packets this filter expression matches.
     pub filter: Option<&'a filter::Expr>,
     /// Classify at all (`--no-classes` turns it off).
     pub classify: bool,
     /// Only these classes (all when empty).
     pub classes: &'a [Class],
+    /// The sensor's own addresses (for backscatter).
     pub ctx: &'a Context,
 }
 
@@ -41,17 +43,24 @@ fn sorted<K: Copy + Ord>(v: &Counts<K>) -> Vec<(K, u64)> {
 /// Counters for the end-of-run summary.
 #[derive(Default)]
 pub struct Summary {
+    /// Inputs read.
     pub files: u64,
+    /// Packets and log records read.
     pub packets: u64,
     /// Packets (or log records) that passed the selection.
     pub matched: u64,
+    /// Bytes on the wire.
     pub bytes_wire: u64,
+    /// Bytes captured (less where the snap length cut frames).
     pub bytes_captured: u64,
     linktypes: Counts<u32>,
     /// By protocols-in-frame key ([`Dissection::chain_key`]).
     chains: Counts<u128>,
+    /// Frames the snap length cut.
     pub snaplen_truncated: u64,
+    /// Frames with a header cut short.
     pub header_truncated: u64,
+    /// Frames with an invalid header.
     pub malformed: u64,
     /// Packets per class (index: `Class::index`).
     classes: [u64; Class::ALL.len()],

@@ -13,10 +13,15 @@ use foldhash::fast::FixedState;
 use crate::distinct::Distinct;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// What one source sent.
 pub struct Seen {
+    /// Packets.
     pub packets: u64,
+    /// Bytes on the wire.
     pub bytes: u64,
+    /// First packet (ns since the epoch, UTC).
     pub first_ns: i64,
+    /// Last packet.
     pub last_ns: i64,
     /// Classes seen from this address (bit = `Class::index`).
     pub classes: u16,
@@ -157,6 +162,7 @@ impl<K: Copy + Default + Eq> Table<K> {
 }
 
 #[derive(Clone, Debug)]
+/// The heaviest sources in bounded memory (a fixed-size table; counts may be low by at most `undercount_at_most`).
 pub struct Top {
     v4: Table<u32>,
     /// Allocated on the first IPv6 address (most darknet traffic is IPv4 only).
@@ -192,6 +198,7 @@ impl Top {
     }
 
     #[inline]
+    /// Counts one packet of `bytes` from `a`.
     pub fn add(&mut self, a: IpAddr, ts_ns: i64, bytes: u64, class_bit: u16) {
         self.add_weighted(a, ts_ns, bytes, 1, class_bit);
     }
@@ -264,6 +271,7 @@ impl Top {
         v4.chain(v6)
     }
 
+    /// Adds another table's counts.
     pub fn merge(&mut self, o: &Top) {
         for (a, s) in o.entries() {
             self.add_seen(a, s);
@@ -283,6 +291,7 @@ impl Top {
     pub fn len(&self) -> usize {
         self.entries().count()
     }
+    /// Whether no source was counted.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -35,10 +35,13 @@ impl Default for Limits {
 /// A protocol/port key in TSUBAME's notation: `GRE`, `23/TCP`, `123/UDP`, `ICMP`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PortKey {
+    /// The IP protocol number.
     pub proto: u8,
+    /// The destination port (TCP, UDP, SCTP; 0 for others).
     pub port: u16,
 }
 impl PortKey {
+    /// TSUBAME's notation: `23/TCP`, `GRE`, `ICMP`, `proto N`.
     pub fn label(&self) -> String {
         let mut s = String::new();
         let port = matches!(self.proto, 6 | 17 | 132).then_some(self.port);
@@ -48,11 +51,17 @@ impl PortKey {
 }
 
 #[derive(Clone, Debug)]
+/// What one class gathered.
 pub struct ClassStats {
+    /// Its packets.
     pub packets: u64,
+    /// Their bytes on the wire.
     pub bytes: u64,
+    /// Their distinct sources.
     pub sources: Distinct,
+    /// Its first packet (ns since the epoch, UTC).
     pub first_ns: i64,
+    /// Its last packet.
     pub last_ns: i64,
     /// The first packet's evidence, as an example.
     pub example: Option<Verdict>,
@@ -194,6 +203,7 @@ fn add_tag_bits(tags: &mut [u64; 16], set: u32, count: u64) {
 pub struct Tally(pub Vec<(&'static str, u64)>);
 impl Tally {
     #[inline]
+    /// Adds `n` to `name`'s count.
     pub fn add(&mut self, name: &'static str, n: u64) {
         // The same literal is usually the same pointer: no byte comparison then.
         match self
@@ -205,6 +215,7 @@ impl Tally {
             None => self.0.push((name, n)),
         }
     }
+    /// `name`'s count, if any.
     pub fn get(&self, name: &str) -> Option<u64> {
         self.0.iter().find(|(k, _)| *k == name).map(|(_, c)| *c)
     }
@@ -236,6 +247,7 @@ impl Default for PortCounts {
 
 impl PortCounts {
     #[inline(always)]
+    /// Adds `n` to `port`'s count.
     pub fn add(&mut self, port: u16, n: u64) {
         if n <= u8::MAX as u64
             && let Some(c) = self.low.get_mut(port as usize)
@@ -264,6 +276,7 @@ impl PortCounts {
         }
     }
 
+    /// `port`'s count.
     pub fn get(&self, port: u16) -> u64 {
         self.low.get(port as usize).map_or(0, |&c| c as u64)
             + self.high.get(&port).copied().unwrap_or(0)
@@ -288,10 +301,12 @@ impl PortCounts {
         self.iter().count()
     }
 
+    /// Whether nothing was counted.
     pub fn is_empty(&self) -> bool {
         self.high.is_empty() && self.low.iter().all(|&c| c == 0)
     }
 
+    /// Adds another counter's counts.
     pub fn merge(&mut self, o: &PortCounts) {
         if self.low.is_empty() {
             self.low = o.low.clone();
@@ -323,20 +338,29 @@ const INNER_EXACT: u64 = 4_096;
 /// Details of Mirai GRE floods.
 #[derive(Clone, Debug)]
 pub struct Flood {
+    /// Mirai GRE flood packets.
     pub packets: u64,
+    /// Distinct inner sources.
     pub inner_src: Distinct,
+    /// Distinct inner destinations.
     pub inner_dst: Distinct,
     /// Inner sources in 0/8, 127/8, 224/4, 240/4.
     pub inner_src_ranges: [u64; 4],
+    /// Inner destinations in 0/8, 127/8, 224/4, 240/4.
     pub inner_dst_ranges: [u64; 4],
     /// Inner destination ports seen (a 65,536-bit set).
     pub inner_dports: Box<[u64; 1024]>,
+    /// Inner UDP payload sizes.
     pub payload_sizes: PortCounts,
+    /// Packets per outer TTL.
     pub outer_ttl: [u64; 256],
     /// Outer destinations: the flood targets.
     pub targets: Top,
+    /// Distinct outer destinations.
     pub target_count: Distinct,
+    /// Lowest outer destination (as a number).
     pub target_min: u32,
+    /// Highest outer destination.
     pub target_max: u32,
 }
 
@@ -405,10 +429,15 @@ fn range_index(a: [u8; 4]) -> Option<usize> {
 /// Everything `explain` reports, accumulated packet by packet.
 #[derive(Clone, Debug)]
 pub struct Triage {
+    /// The limits it was made with.
     pub limits: Limits,
+    /// Packets (log records count as the packets they stand for).
     pub packets: u64,
+    /// Bytes on the wire.
     pub bytes: u64,
+    /// First packet (ns since the epoch, UTC).
     pub first_ns: i64,
+    /// Last packet.
     pub last_ns: i64,
     /// Packets per UTC day (days since the epoch).
     pub per_day: BTreeMap<i64, u64>,
@@ -425,8 +454,11 @@ pub struct Triage {
     udp_ports: PortCounts,
     protocols: Box<[u64; 256]>,
     keys: hashbrown::HashMap<PortKey, u64, foldhash::fast::RandomState>,
+    /// Per class (index: `Class::index`).
     pub classes: Vec<ClassStats>,
+    /// Mirai GRE flood details.
     pub flood: Flood,
+    /// The heaviest sources.
     pub top: Top,
     /// Packets without an IP header (not attributed to any source).
     pub non_ip: u64,
@@ -448,20 +480,28 @@ pub struct Triage {
 /// host's IP stack numbering its packets), a Mirai flood has random IDs and many sources.
 #[derive(Clone, Debug, Default)]
 pub struct GrePairs {
+    /// Per (source, destination) pair.
     pub pairs: hashbrown::HashMap<(IpAddr, IpAddr), GrePair, foldhash::fast::FixedState>,
     /// Pairs not tracked because the table was full (bounded memory).
     pub untracked: u64,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
+/// What one GRE peer pair sent, from log lines.
 pub struct GrePair {
+    /// Records.
     pub packets: u64,
+    /// Smallest IP length.
     pub min_len: u32,
+    /// Largest IP length.
     pub max_len: u32,
+    /// The last record's IP ID.
     pub last_id: Option<u16>,
     /// Consecutive records whose IP ID went up by 1 to 16.
     pub sequential: u64,
+    /// First record (ns since the epoch, UTC).
     pub first_ns: i64,
+    /// Last record.
     pub last_ns: i64,
 }
 
@@ -549,6 +589,7 @@ impl GrePairs {
 }
 
 impl Triage {
+    /// An empty triage with these limits.
     pub fn new(limits: Limits) -> Self {
         Triage {
             limits,
@@ -795,6 +836,7 @@ impl Triage {
         self.sources = all;
     }
 
+    /// What class `c` gathered.
     pub fn class(&self, c: Class) -> &ClassStats {
         &self.classes[c.index()]
     }
