@@ -668,7 +668,8 @@ impl Episodes {
         // device clock stepped back): what was open is closed and counting starts over, so
         // months-apart packets are never summed into one second (that made one "attack"
         // of two floods months apart, at 0.001 packets/s).
-        if sec < t.sec.saturating_sub(gap_s) {
+        // `sec < t.sec` first: almost every packet fails it, and then nothing is subtracted.
+        if sec < t.sec && t.sec.saturating_sub(sec) > gap_s {
             if let Some(mut p) = t.piece.take() {
                 if t.in_sec > 0 {
                     p.close_second(t.sec, t.in_sec);

@@ -12,8 +12,8 @@ use crate::attack_text;
 use crate::episodes::Attack;
 use crate::explain::{Explained, RANGE_NAMES, pct, time};
 
-/// A JSON object whose keys keep the order given.
-struct Ordered<K, V>(Vec<(K, V)>);
+/// A JSON object whose keys keep the order given (serde_json's own map sorts them).
+pub(crate) struct Ordered<K, V>(pub(crate) Vec<(K, V)>);
 
 impl<K: Serialize, V: Serialize> Serialize for Ordered<K, V> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -299,8 +299,8 @@ pub fn explained(e: &Explained) -> String {
         packets: e.packets,
         bytes: e.bytes,
         logs: logs(&e.inputs.logs, &e.inputs.log_zone),
-        first: e.first_ns.filter(|_| span.is_some()).map(time),
-        last: e.last_ns.filter(|_| span.is_some()).map(time),
+        first: span.map(|(a, _)| time(a)),
+        last: span.map(|(_, b)| time(b)),
         days: span.map(|_| round(e.days(), 3)),
         packets_per_day: span.map(|_| e.packets_per_day().round() as u64),
         unique_sources: e.sources,

@@ -12,7 +12,8 @@ use noisefloor_wire::render::{self, write_time};
 use noisefloor_wire::{
     Dissection, Observation, Options, Stop, chain_from_key, dissect_into, filter, linktype,
 };
-use serde::ser::{Serialize, SerializeMap, Serializer};
+
+use crate::json::Ordered;
 
 /// What selects packets for output: the filter expression and the classes.
 pub struct Selection<'a> {
@@ -321,28 +322,15 @@ struct SummaryJson<'a> {
     snaplen_truncated: u64,
     header_truncated: u64,
     malformed: u64,
-    linktypes: Ordered,
-    chains: Ordered,
-    classes: Ordered,
+    linktypes: Ordered<String, u64>,
+    chains: Ordered<String, u64>,
+    classes: Ordered<String, u64>,
     log_lines: u64,
     log_records: u64,
     log_skipped: u64,
     log_rejected: u64,
-    stops: Ordered,
+    stops: Ordered<String, u64>,
     errors: &'a [String],
-}
-
-/// A JSON object whose keys keep the order given (most frequent first).
-struct Ordered(Vec<(String, u64)>);
-
-impl Serialize for Ordered {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(self.0.len()))?;
-        for (k, n) in &self.0 {
-            m.serialize_entry(k, n)?;
-        }
-        m.end()
-    }
 }
 
 /// Counts every packet and log record of `files` on every core (`dissect --count-only`).
