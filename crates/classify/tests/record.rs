@@ -1,4 +1,5 @@
-//! The fast path's record (`Observation::from_quick`) equals the full decoder's
+//! The fast path's record (`Observation::from_quick`, and one record refilled frame after
+//! frame by `refill_quick`) equals the full decoder's
 //! (`Observation::from_dissection`) on every frame the fast path takes: every generated
 //! class, cut short and with one byte changed, over Ethernet and raw IP. (Moved from the
 //! lake's tests when the lake's row fields became this record.)
@@ -41,4 +42,32 @@ fn fast_path_rows_match_full_decoder_rows() {
         }
     }
     assert!(taken > 5_000, "{taken}");
+}
+
+/// explain refills one record per batch: whatever shape the last frame had, the refilled
+/// record is the full decoder's record of this one.
+#[test]
+fn one_refilled_record_matches_the_full_decoder_frame_after_frame() {
+    let (mut rng, sensor) = (Rng::new(12), Sensor::default());
+    let frames: Vec<Vec<u8>> = (0..300)
+        .flat_map(|_| Kind::ALL.map(|kind| frame(&mut rng, &sensor, kind)))
+        .collect();
+    let opts = Options::default();
+    let mut fast = Observation::new();
+    let mut taken = 0;
+    for (i, f) in frames.iter().enumerate() {
+        let Some(q) = quick(&opts, linktype::ETHERNET, f) else {
+            continue;
+        };
+        let ts = 1_482_796_800_000_000_000 + i as i64;
+        fast.refill_quick(ts, f.len() as u32, &q);
+        let d = dissect_with(&opts, linktype::ETHERNET, f);
+        assert_eq!(
+            fast,
+            Observation::from_dissection(ts, f.len() as u32, &d),
+            "{f:02x?}"
+        );
+        taken += 1;
+    }
+    assert!(taken > 1_000, "{taken}");
 }

@@ -42,14 +42,16 @@ pub fn triage_files(
                 return;
             }
             let mut d = Dissection::empty();
+            // The fast path refills one record in place; only it ever fills this one.
+            let mut fast = Observation::new();
             for r in &batch.records {
                 let data = batch.data(r);
                 // Most packets take the fast path; it fills the same record. One `add` per
                 // arm: a record chosen by a `match` is copied out of it first (~400 bytes).
                 match quick(&opts, r.linktype, data) {
                     Some(q) => {
-                        let o = Observation::from_quick(r.ts_ns, r.origlen, &q);
-                        t.add(&o, &classify(&o, ctx));
+                        fast.refill_quick(r.ts_ns, r.origlen, &q);
+                        t.add(&fast, &classify(&fast, ctx));
                     }
                     None => {
                         dissect_into(&mut d, &opts, r.linktype, data);

@@ -608,21 +608,28 @@ fn ingest_path(
             } else {
                 let mut r = Ok(());
                 let mut d = Dissection::empty();
+                // The fast path refills one record in place (see `refill_quick`).
+                let mut fast = Observation::new();
                 for rec in batch.records.iter().filter(|r| r.offset >= skip_bytes) {
                     let data = batch.data(rec);
+                    let slow;
                     // Most packets take the fast path: the same verdict and fields.
                     let o = match quick(&decode, rec.linktype, data) {
-                        Some(q) => Observation::from_quick(rec.ts_ns, rec.origlen, &q),
+                        Some(q) => {
+                            fast.refill_quick(rec.ts_ns, rec.origlen, &q);
+                            &fast
+                        }
                         None => {
                             dissect_into(&mut d, &decode, rec.linktype, data);
-                            Observation::from_dissection(rec.ts_ns, rec.origlen, &d)
+                            slow = Observation::from_dissection(rec.ts_ns, rec.origlen, &d);
+                            &slow
                         }
                     };
-                    let v = classify(&o, &opts.ctx);
+                    let v = classify(o, &opts.ctx);
                     r = push_row(
                         w,
                         rec.ts_ns,
-                        &o,
+                        o,
                         &v,
                         &row_ctx,
                         capture_format,

@@ -117,6 +117,7 @@ impl<'a> Gre<'a> {
             4
         }
     }
+    #[inline]
     pub fn key(&self) -> Option<u32> {
         (self.version() == 1 || self.flags() & FLAG_K != 0)
             .then(|| u32_at(self.buf, self.key_offset()))

@@ -165,6 +165,7 @@ pub struct GreInner {
 }
 
 impl GreInner {
+    #[inline]
     fn of(ip: Ipv4) -> Self {
         GreInner {
             src: ip.src(),
@@ -242,29 +243,67 @@ impl<'a> Observation<'a> {
 
     /// The record of a frame the fast path decoded ([`crate::quick`]): equal to what
     /// [`Observation::from_dissection`] gives its full dissection.
-    ///
-    /// One struct literal, so the record is written once where the caller keeps it (filling
-    /// a default record and then its fields made a ~400-byte copy per packet).
     #[inline]
     pub fn from_quick(ts_ns: i64, len: u32, q: &Quick<'a>) -> Self {
+        let mut o = Observation::new();
+        o.refill_quick(ts_ns, len, q);
+        o
+    }
+
+    /// Refills a record that only this function has ever filled with the frame the fast
+    /// path decoded: the same record [`Observation::from_quick`] builds. Written field by
+    /// field where the caller keeps it, so a packet costs the stores of what it carries
+    /// instead of building and moving the whole record (and dropping the last one).
+    #[inline]
+    pub fn refill_quick(&mut self, ts_ns: i64, len: u32, q: &Quick<'a>) {
         let ip = q.ip();
-        let (mut src_port, mut dst_port) = (None, None);
-        let (mut tcp_flags, mut tcp_seq, mut tcp_ack, mut tcp_window) = (None, None, None, None);
-        let mut tunnel = Tunnel::default();
-        let (next, payload, gre) = match *q {
+        self.ts_ns = Some(ts_ns);
+        self.src = Some(IpAddr::from(ip.src()));
+        self.dst = Some(IpAddr::from(ip.dst()));
+        self.proto = Some(ip.protocol());
+        self.ip_len = Some(u32::from(ip.total_len()));
+        self.ttl = Some(ip.ttl());
+        self.ip_id = Some(ip.id());
+        self.dont_fragment = Some(ip.dont_fragment());
+        self.frag_offset = Some(u32::from(ip.frag_offset()) * 8);
+        // Lazily: `get_or_insert` would build (and drop) a `Wire` for every packet.
+        #[allow(clippy::unnecessary_lazy_evaluations)]
+        let wire = self.wire.get_or_insert_with(|| Wire {
+            len: 0,
+            truncated: false,
+            payload: &[],
+            next: Next::Nothing,
+            more_fragments: false,
+            fragment_offset: None,
+            gre: None,
+            wrapped: None,
+        });
+        wire.len = len;
+        wire.more_fragments = ip.more_fragments();
+        match *q {
             Quick::Tcp { tcp, payload, .. } => {
-                src_port = Some(tcp.src_port());
-                dst_port = Some(tcp.dst_port());
-                tcp_flags = Some(tcp.flags() as u8);
-                tcp_seq = Some(tcp.seq());
-                tcp_ack = Some(tcp.ack());
-                tcp_window = Some(tcp.window());
-                (Next::Tcp, payload, None)
+                self.src_port = Some(tcp.src_port());
+                self.dst_port = Some(tcp.dst_port());
+                self.tcp_flags = Some(tcp.flags() as u8);
+                self.tcp_seq = Some(tcp.seq());
+                self.tcp_ack = Some(tcp.ack());
+                self.tcp_window = Some(tcp.window());
+                self.tunnel = Tunnel::default();
+                wire.next = Next::Tcp;
+                wire.payload = payload;
+                wire.gre = None;
             }
             Quick::Udp { udp, payload, .. } => {
-                src_port = Some(udp.src_port());
-                dst_port = Some(udp.dst_port());
-                (Next::Udp, payload, None)
+                self.src_port = Some(udp.src_port());
+                self.dst_port = Some(udp.dst_port());
+                self.tcp_flags = None;
+                self.tcp_seq = None;
+                self.tcp_ack = None;
+                self.tcp_window = None;
+                self.tunnel = Tunnel::default();
+                wire.next = Next::Udp;
+                wire.payload = payload;
+                wire.gre = None;
             }
             Quick::GreUdp {
                 gre,
@@ -274,11 +313,18 @@ impl<'a> Observation<'a> {
                 payload,
                 ..
             } => {
-                tunnel = Tunnel {
+                self.src_port = None;
+                self.dst_port = None;
+                self.tcp_flags = None;
+                self.tcp_seq = None;
+                self.tcp_ack = None;
+                self.tcp_window = None;
+                let key = gre.key();
+                self.tunnel = Tunnel {
                     gre: Some(TunnelGre {
                         version: gre.version(),
                         protocol: gre.protocol(),
-                        key: gre.key(),
+                        key,
                     }),
                     inner: Some(InnerIp {
                         src: IpAddr::from(inner.src()),
@@ -291,57 +337,21 @@ impl<'a> Observation<'a> {
                         payload_len: payload.len() as u32,
                     }),
                 };
-                let facts = GreFacts {
+                wire.next = Next::Gre;
+                wire.payload = payload;
+                wire.gre = Some(GreFacts {
                     version: gre.version(),
                     flags: gre.flags(),
                     protocol: gre.protocol(),
-                    key: gre.key(),
+                    key,
                     empty: false,
                     eth_ipv4: eth.is_some(),
                     inner: Some(GreInner {
                         udp_len: Some(udp.length()),
                         ..GreInner::of(inner)
                     }),
-                };
-                (Next::Gre, payload, Some(facts))
+                });
             }
-        };
-        Observation {
-            ts_ns: Some(ts_ns),
-            src: Some(IpAddr::from(ip.src())),
-            dst: Some(IpAddr::from(ip.dst())),
-            proto: Some(ip.protocol()),
-            src_port,
-            dst_port,
-            icmp_type: None,
-            icmp_code: None,
-            tcp_flags,
-            tcp_seq,
-            tcp_ack,
-            tcp_window,
-            ip_len: Some(u32::from(ip.total_len())),
-            ttl: Some(ip.ttl()),
-            ip_id: Some(ip.id()),
-            dont_fragment: Some(ip.dont_fragment()),
-            frag_offset: Some(u32::from(ip.frag_offset()) * 8),
-            in_interface: None,
-            out_interface: None,
-            action: None,
-            rule: None,
-            host: None,
-            quoted: None,
-            count: 1,
-            tunnel,
-            wire: Some(Wire {
-                len,
-                truncated: false,
-                payload,
-                next,
-                more_fragments: ip.more_fragments(),
-                fragment_offset: None,
-                gre,
-                wrapped: None,
-            }),
         }
     }
 
