@@ -11,12 +11,15 @@ pub mod event;
 pub mod event_writer;
 pub mod ingest;
 pub mod ingest_report;
+pub mod migrate;
 pub mod rollup;
 pub mod schema;
 pub mod segment;
+pub mod snapshot_store;
 pub mod sources;
 pub mod sql;
 pub mod store;
+pub mod table;
 
 use std::path::PathBuf;
 
@@ -56,4 +59,10 @@ pub enum LakeError {
     NoLake(PathBuf),
     #[error("lake damaged: {0}")]
     Corrupt(String),
+    #[error("{0}")]
+    Delta(noisefloor_delta::DeltaError),
+    #[error(
+        "{0}: this lake was written before its tables had a Delta log; convert it once with `noisefloor migrate --lake {0}`"
+    )]
+    NeedsMigration(PathBuf),
 }

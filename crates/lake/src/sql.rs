@@ -27,9 +27,11 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::LakeError;
 use crate::count_sources::count_sources_udaf;
-use crate::rollup::{ROLLUP_DIR, rollup_schema};
+use crate::rollup::rollup_schema;
 use crate::schema::{col, file_schema};
+use crate::snapshot_store::SnapshotStore;
 use crate::store::manifest;
+use crate::table;
 
 /// Views created on every session; plain SQL, so they run unchanged in DuckDB or Spark.
 pub const VIEWS: &[(&str, &str)] = &[
@@ -109,41 +111,26 @@ impl Session {
                     (col::DATE.to_owned(), DataType::Utf8),
                 ])
         };
-        // `_rollup/...` is not read as events: its first directory is not `sensor=`.
-        let url = format!("{}/", root.display());
-        rt.block_on(ctx.register_listing_table(
-            "events",
-            &url,
-            options(),
-            Some(file_schema()),
-            None,
-        ))
-        .map_err(df)?;
-        let rollups = root.join(ROLLUP_DIR);
-        if rollups.is_dir() {
-            let url = format!("{}/", rollups.display());
-            rt.block_on(ctx.register_listing_table(
-                "rollup",
-                &url,
-                options(),
-                Some(rollup_schema()),
-                None,
-            ))
-            .map_err(df)?;
-        } else {
-            let mut fields: Vec<Field> = rollup_schema()
-                .fields()
-                .iter()
-                .map(|f| f.as_ref().clone())
-                .collect();
-            fields.push(Field::new(col::SENSOR, DataType::Utf8, false));
-            fields.push(Field::new(col::DATE, DataType::Utf8, false));
-            let schema = Arc::new(Schema::new(fields));
-            ctx.register_table(
-                "rollup",
-                Arc::new(MemTable::try_new(schema, vec![vec![]]).map_err(df)?),
-            )
-            .map_err(df)?;
+        // Each table is read through the files of its current Delta snapshot, never by
+        // listing its directory: strays, half-written and removed files are not read.
+        if !table::events(&root).exists() {
+            return Err(if manifest(&root).is_empty() {
+                LakeError::NoLake(root.clone())
+            } else {
+                LakeError::NeedsMigration(root.clone())
+            });
+        }
+        for (name, t, schema) in [
+            ("events", table::events(&root), file_schema()),
+            ("rollup", table::rollup(&root), rollup_schema()),
+        ] {
+            let snapshot = t.snapshot()?;
+            let store = SnapshotStore::new(t.root(), &snapshot, name)?;
+            let url = format!("nf-{name}://lake/");
+            let parsed = url::Url::parse(&url).map_err(|e| LakeError::Sql(e.to_string()))?;
+            ctx.register_object_store(&parsed, Arc::new(store));
+            rt.block_on(ctx.register_listing_table(name, &url, options(), Some(schema), None))
+                .map_err(df)?;
         }
         ctx.register_udaf(count_sources_udaf());
         let entries = manifest(&root);

@@ -25,7 +25,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::LakeError;
+use noisefloor_delta::{Action, DeltaError, Remove, Table, Txn};
+
+use crate::{LakeError, table};
 
 pub(crate) const MANIFEST: &str = "_manifest";
 const STAGING: &str = "_staging";
@@ -114,6 +116,10 @@ struct Commit {
     entry: ManifestEntry,
     /// Files of an earlier ingest of the same input that this one replaces (`--replace`).
     replaces: Vec<String>,
+    /// The version of the input's `txn` in the Delta log this commit writes (0, or one
+    /// more than the commit it replaces): the log itself then says whether it is in.
+    #[serde(default)]
+    txn_version: i64,
 }
 
 /// A lake opened for writing (holds the writer lock until dropped).
@@ -200,6 +206,13 @@ impl Lake {
             _lock: lock,
             recovered: Vec::new(),
         };
+        if !table::events(root).exists() {
+            // A lake written before the Delta log: its files are not yet any table's.
+            if !manifest(root).is_empty() {
+                return Err(LakeError::NeedsMigration(root.to_owned()));
+            }
+            table::create(root)?;
+        }
         lake.recover()?;
         Ok(lake)
     }
@@ -305,7 +318,13 @@ impl Lake {
         entry: ManifestEntry,
         replaces: Option<&ManifestEntry>,
     ) -> Result<(PathBuf, Commit), LakeError> {
+        let app = table::app_id(&entry.sensor, &entry.content_hash);
+        let txn_version = table::events(&self.root)
+            .snapshot()?
+            .txn(&app)
+            .map_or(0, |v| v + 1);
         let commit = Commit {
+            txn_version,
             replaces: replaces
                 .map(|r| {
                     r.files
@@ -346,16 +365,13 @@ impl Lake {
         Ok(commit.entry)
     }
 
-    /// Steps after the commit point; safe to repeat after a crash at any moment.
+    /// Steps after the commit point; safe to repeat after a crash at any moment: the files
+    /// go into their partitions (invisible to every reader until the log names them), the
+    /// events table's log commits them with the input's `txn` (the point from which every
+    /// engine sees the input), the rollup table's log commits the rollup files, the
+    /// manifest entry is written. A replaced ingest's files are removed in the same log
+    /// commits and stay on disk for readers of older versions until `vacuum`.
     fn roll_forward(&self, dir: &Path, c: &Commit) -> Result<(), LakeError> {
-        for old in &c.replaces {
-            let p = self.root.join(old);
-            match fs::remove_file(&p) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => return Err(io_err(&p)(e)),
-            }
-        }
         let mut dirs = Vec::new();
         for rel in c.entry.files.iter().chain(&c.entry.rollups) {
             let staged = dir.join(format!("{rel}{STAGED_SUFFIX}"));
@@ -380,6 +396,17 @@ impl Lake {
         for d in &dirs {
             sync_dir(d)?;
         }
+        crash_point("before-log-commit");
+        self.commit_to_log(c, table::events(&self.root), &c.entry.files)?;
+        crash_point("after-events-commit");
+        let rollups: Vec<String> = c
+            .entry
+            .rollups
+            .iter()
+            .map(|r| table::split(&self.root, r).1)
+            .collect();
+        self.commit_to_log(c, table::rollup(&self.root), &rollups)?;
+        crash_point("after-rollup-commit");
         let bytes = serde_json::to_vec_pretty(&c.entry).map_err(LakeError::Json)?;
         write_atomic(
             &self.manifest_path(&c.entry.sensor, &c.entry.content_hash),
@@ -387,6 +414,55 @@ impl Lake {
         )?;
         fs::remove_dir_all(dir).map_err(io_err(dir))?;
         Ok(())
+    }
+
+    /// Commits `files` (relative to `t`'s root) with the input's transaction, unless the
+    /// log already holds it (a roll-forward after a crash, or another writer).
+    fn commit_to_log(&self, c: &Commit, t: Table, files: &[String]) -> Result<(), LakeError> {
+        let app = table::app_id(&c.entry.sensor, &c.entry.content_hash);
+        let snap = t.snapshot()?;
+        if snap.txn(&app).is_some_and(|v| v >= c.txn_version) {
+            return Ok(());
+        }
+        let now = noisefloor_delta::now_ms();
+        let info = if t.root() == self.root {
+            serde_json::to_value(&c.entry).map_err(LakeError::Json)?
+        } else {
+            serde_json::json!({"sensor": c.entry.sensor, "content_hash": c.entry.content_hash})
+        };
+        let mut actions = vec![
+            Action::CommitInfo(table::commit_info("WRITE", info)),
+            Action::Txn(Txn {
+                app_id: app,
+                version: c.txn_version,
+                last_updated: Some(now),
+            }),
+        ];
+        for old in &c.replaces {
+            let (owner, rel) = table::split(&self.root, old);
+            if owner.root() == t.root()
+                && let Some(a) = snap.files.get(&noisefloor_delta::encode_path(&rel))
+            {
+                actions.push(Action::Remove(Remove::of(a, now, true)));
+            }
+        }
+        for rel in files {
+            actions.push(Action::Add(table::add_for(&t, rel, true)?));
+        }
+        match t.commit(&snap, &actions) {
+            Ok(_) | Err(DeltaError::AlreadyCommitted { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// Test hook: `NOISEFLOOR_CRASH_AT=NAME` aborts the process at the named step of a commit
+/// (`before-log-commit`, `after-events-commit`, `after-rollup-commit`), as a power cut or
+/// `kill -9` would, so tests can show every engine reads the state before or after.
+pub(crate) fn crash_point(name: &str) {
+    if std::env::var_os("NOISEFLOOR_CRASH_AT").is_some_and(|v| v == name) {
+        eprintln!("noisefloor: NOISEFLOOR_CRASH_AT={name}: aborting");
+        std::process::abort();
     }
 }
 
@@ -413,6 +489,7 @@ pub(crate) fn write_detached_commit(
         &Commit {
             entry,
             replaces: Vec::new(),
+            txn_version: 0,
         },
     )
 }
@@ -454,6 +531,9 @@ pub struct Staging {
     dir: PathBuf,
     sensor: String,
     hash: String,
+    /// Unique to this staging: a file name is never reused, so a replaced input's new files
+    /// never overwrite the old ones that readers of older table versions may still read.
+    token: String,
 }
 
 impl Staging {
@@ -465,10 +545,17 @@ impl Staging {
             fs::remove_dir_all(&dir).map_err(io_err(&dir))?;
         }
         fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let token = blake3::hash(format!("{hash}\0{nanos}\0{}", std::process::id()).as_bytes())
+            .to_hex()[..8]
+            .to_owned();
         Ok(Staging {
             dir,
             sensor: sensor.to_owned(),
             hash: hash.to_owned(),
+            token,
         })
     }
 
@@ -491,8 +578,8 @@ impl Staging {
     pub fn part(&self, date: &str, n: u32) -> (String, PathBuf) {
         let short = &self.hash[..self.hash.len().min(16)];
         let rel = format!(
-            "sensor={}/date={date}/part-{short}-{n:04}.parquet",
-            self.sensor
+            "sensor={}/date={date}/part-{short}-{}-{n:04}.parquet",
+            self.sensor, self.token
         );
         let staged = self.dir.join(format!("{rel}{STAGED_SUFFIX}"));
         (rel, staged)

@@ -10,7 +10,7 @@ mod common;
 
 #[cfg(target_os = "linux")]
 use cmd::sensor;
-use cmd::{dissect, explain, ingest, report, sql};
+use cmd::{dissect, explain, ingest, migrate, report, sql};
 
 #[derive(Parser)]
 #[command(
@@ -36,6 +36,8 @@ enum Command {
     /// The periodic report over the lake: top protocols/ports, per sensor, monthly
     /// averages, a key per day, senders by AS and city, classes, surges
     Report(report::Args),
+    /// Convert a lake written before the Delta log into Delta tables, in place (once)
+    Migrate(migrate::Args),
     /// Run SQL over the lake (DataFusion): table `events`, `inputs`, views `gre`, `daily`,
     /// `sensor_health`
     Sql(sql::Args),
@@ -64,6 +66,7 @@ fn main() -> ExitCode {
         Command::Dissect(args) => dissect::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Ingest(args) => ingest::run(args),
+        Command::Migrate(args) => migrate::run(args),
         Command::Report(args) => report::run(args),
         Command::Sql(args) => sql::run(args),
         #[cfg(target_os = "linux")]
@@ -79,6 +82,8 @@ fn main() -> ExitCode {
                     Some(
                         noisefloor_lake::LakeError::NoLake(_)
                             | noisefloor_lake::LakeError::Corrupt(_)
+                            | noisefloor_lake::LakeError::Delta(_)
+                            | noisefloor_lake::LakeError::NeedsMigration(_)
                     )
                 )
             });

@@ -592,12 +592,14 @@ fn a_crash_after_the_commit_point_is_finished_by_the_next_open() {
     let dir = tmp("commit-point");
     let lake_dir = dir.join("lake");
     let hash = "ab".repeat(32);
+    let part_rel;
     {
         let lake = Lake::open(&lake_dir).unwrap();
         let staging = lake.stage("s1", &hash).unwrap();
         let (rel, staged) = staging.part("2026-01-04", 0);
         std::fs::create_dir_all(staged.parent().unwrap()).unwrap();
         std::fs::write(&staged, b"PAR1 not really").unwrap();
+        part_rel = rel.clone();
         let entry = ManifestEntry {
             sensor: "s1".into(),
             input: "x.pcap".into(),
@@ -611,11 +613,8 @@ fn a_crash_after_the_commit_point_is_finished_by_the_next_open() {
     let lake = Lake::open(&lake_dir).unwrap();
     assert_eq!(lake.recovered.len(), 1, "{:?}", lake.recovered);
     assert!(lake.entry("s1", &hash).is_some());
-    let part = lake_dir.join(format!(
-        "sensor=s1/date=2026-01-04/part-{}-0000.parquet",
-        &hash[..16]
-    ));
-    assert!(part.exists());
+    assert!(part_rel.starts_with(&format!("sensor=s1/date=2026-01-04/part-{}-", &hash[..16])));
+    assert!(lake_dir.join(&part_rel).exists());
     // A staged input without a commit point is removed.
     let staging = lake.stage("s1", &"cd".repeat(32)).unwrap();
     let (_, staged) = staging.part("2026-01-05", 0);
@@ -687,6 +686,26 @@ fn a_lake_from_before_rollups_gives_the_same_report() {
         }
     }
     assert_eq!(stripped, f.truth.files.len());
+    // Such a lake is also from before the Delta log: migrate it as its user would.
+    std::fs::remove_dir_all(copy.join("_delta_log")).unwrap();
+    let err = bin()
+        .arg("report")
+        .arg("--lake")
+        .arg(&copy)
+        .output()
+        .unwrap();
+    assert_eq!(err.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&err.stderr).contains("noisefloor migrate --lake"));
+    let m = bin()
+        .args(["migrate", "--json", "--lake"])
+        .arg(&copy)
+        .output()
+        .unwrap();
+    assert!(m.status.success(), "{}", String::from_utf8_lossy(&m.stderr));
+    let m: Value = serde_json::from_slice(&m.stdout).unwrap();
+    assert_eq!(m["inputs"].as_u64(), Some(f.truth.files.len() as u64));
+    assert_eq!(m["rollup_files"].as_u64(), Some(0));
+    assert_eq!(m["strays"].as_array().map(Vec::len), Some(0), "{m}");
     let fast = report(&["--top", "15"]);
     let out = bin()
         .arg("report")

@@ -4,6 +4,7 @@
 pub mod dissect;
 pub mod explain;
 pub mod ingest;
+pub mod migrate;
 pub mod report;
 #[cfg(target_os = "linux")]
 pub mod sensor;
