@@ -102,6 +102,9 @@ pub struct Snapshot {
     pub files: BTreeMap<String, Add>,
     /// Application id → last committed version.
     pub txns: HashMap<String, i64>,
+    /// Files removed and not added again (tombstones), by path: `vacuum` keeps them until
+    /// their removal is older than its retention period.
+    pub removed: BTreeMap<String, Remove>,
 }
 
 impl Snapshot {
@@ -205,6 +208,12 @@ impl Table {
 
     /// The table as of its latest version: every commit replayed in order.
     pub fn snapshot(&self) -> Result<Snapshot, DeltaError> {
+        self.snapshot_with(|_| {})
+    }
+
+    /// [`Table::snapshot`], showing `visit` each commit as it is replayed (to gather what
+    /// a snapshot does not keep, such as each commit's `commitInfo`).
+    pub fn snapshot_with(&self, mut visit: impl FnMut(&Commit)) -> Result<Snapshot, DeltaError> {
         let versions = self.versions()?;
         if versions.first() != Some(&0) {
             return Err(DeltaError::NoTable(self.root.clone()));
@@ -222,6 +231,7 @@ impl Table {
                 });
             }
             let c = self.read_commit(v)?;
+            visit(&c);
             apply(&mut s, c);
         }
         self.check_protocol(&s)?;
@@ -380,8 +390,10 @@ pub fn apply(s: &mut Snapshot, c: Commit) {
     // order between the two kinds does not matter.
     for r in c.removes {
         s.files.remove(&r.path);
+        s.removed.insert(r.path.clone(), r);
     }
     for a in c.adds {
+        s.removed.remove(&a.path);
         s.files.insert(a.path.clone(), a);
     }
     for t in c.txns {

@@ -29,6 +29,8 @@ use crate::store::{Lake, ManifestEntry, Staging, StreamPrefix};
 
 /// Rows per Parquet row group.
 const ROW_GROUP_ROWS: usize = 1 << 20;
+/// zstd level of `ingest`'s pages when none is asked for (and of `compact`'s).
+pub const DEFAULT_ZSTD_LEVEL: i32 = 1;
 /// Dates a worker keeps open at once; beyond it the least recently used file is closed (a
 /// year of logs must not hold 365 row groups in memory).
 const OPEN_DATES: usize = 8;
@@ -243,7 +245,7 @@ fn sync_file(buf: BufWriter<File>, path: &std::path::Path) -> Result<(), LakeErr
 
 /// Rollup files: small except for the source sets, which are already compact (Roaring)
 /// and would only bloat a dictionary or min/max statistics.
-fn rollup_properties() -> WriterProperties {
+pub(crate) fn rollup_properties() -> WriterProperties {
     use crate::rollup::col;
     let sets = [col::SRC_V4, col::SRC_V6].map(parquet::schema::types::ColumnPath::from);
     let mut b = WriterProperties::builder()

@@ -11,6 +11,7 @@ pub mod event;
 pub mod event_writer;
 pub mod ingest;
 pub mod ingest_report;
+pub mod maintain;
 pub mod migrate;
 pub mod rollup;
 pub mod schema;

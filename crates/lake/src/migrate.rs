@@ -48,9 +48,11 @@ pub fn migrate(root: &Path) -> Result<Migration, LakeError> {
         let entries = manifest(root);
         table::create(root)?;
         let (events, rollup) = (table::events(root), table::rollup(root));
+        // The entries ride in the conversion's commitInfo: the `inputs` table is read from
+        // the log (see `table::inputs_from_log`).
         let mut ev_actions = vec![Action::CommitInfo(table::commit_info(
             "CONVERT",
-            serde_json::json!({"from": "noisefloor manifest", "inputs": entries.len()}),
+            serde_json::json!({"from": "noisefloor manifest", "entries": entries}),
         ))];
         let mut ro_actions = vec![Action::CommitInfo(table::commit_info(
             "CONVERT",

@@ -120,12 +120,13 @@ impl Session {
                 LakeError::NeedsMigration(root.clone())
             });
         }
-        for (name, t, schema) in [
-            ("events", table::events(&root), file_schema()),
-            ("rollup", table::rollup(&root), rollup_schema()),
+        let (events, entries) = table::inputs_from_log(&root)?;
+        let rollup = table::rollup(&root).snapshot()?;
+        for (name, t, snapshot, schema) in [
+            ("events", table::events(&root), &events, file_schema()),
+            ("rollup", table::rollup(&root), &rollup, rollup_schema()),
         ] {
-            let snapshot = t.snapshot()?;
-            let store = SnapshotStore::new(t.root(), &snapshot, name)?;
+            let store = SnapshotStore::new(t.root(), snapshot, name)?;
             let url = format!("nf-{name}://lake/");
             let parsed = url::Url::parse(&url).map_err(|e| LakeError::Sql(e.to_string()))?;
             ctx.register_object_store(&parsed, Arc::new(store));
@@ -133,8 +134,16 @@ impl Session {
                 .map_err(df)?;
         }
         ctx.register_udaf(count_sources_udaf());
-        let entries = manifest(&root);
-        let rollup_missing = entries.iter().filter(|e| e.lacks_rollup()).count();
+        // An input whose rollup is not (yet) in the rollup table — ingested before rollups
+        // existed, or a crash between the two tables' commits — sends the report to the
+        // events.
+        let rollup_missing = entries
+            .iter()
+            .filter(|e| {
+                let app = table::app_id(&e.sensor, &e.content_hash);
+                e.lacks_rollup() || (!e.rollups.is_empty() && rollup.txn(&app) < events.txn(&app))
+            })
+            .count();
         let mut sensors: Vec<String> = entries.iter().map(|e| e.sensor.clone()).collect();
         sensors.sort_unstable();
         sensors.dedup();

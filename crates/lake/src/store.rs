@@ -153,7 +153,7 @@ pub(crate) fn io_err(path: &Path) -> impl FnOnce(io::Error) -> LakeError + '_ {
 }
 
 /// Syncs a directory so renames and creations in it survive a power cut.
-fn sync_dir(dir: &Path) -> Result<(), LakeError> {
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), LakeError> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(io_err(dir))
@@ -272,6 +272,17 @@ impl Lake {
         read_entry(&self.manifest_path(sensor, hash))
     }
 
+    /// Forgets an input (its manifest entry), so that it can be ingested again after
+    /// `check --repair` took its rows out of the tables.
+    pub fn forget(&self, sensor: &str, hash: &str) -> Result<(), LakeError> {
+        let p = self.manifest_path(sensor, hash);
+        match fs::remove_file(&p) {
+            Ok(()) => sync_dir(p.parent().unwrap_or(&self.root)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_err(&p)(e)),
+        }
+    }
+
     /// A fresh staging directory for one input (any leftover of the same input is removed).
     pub fn stage(&self, sensor: &str, hash: &str) -> Result<Staging, LakeError> {
         Staging::fresh(
@@ -319,10 +330,22 @@ impl Lake {
         replaces: Option<&ManifestEntry>,
     ) -> Result<(PathBuf, Commit), LakeError> {
         let app = table::app_id(&entry.sensor, &entry.content_hash);
-        let txn_version = table::events(&self.root)
-            .snapshot()?
-            .txn(&app)
-            .map_or(0, |v| v + 1);
+        let snap = table::events(&self.root).snapshot()?;
+        let txn_version = snap.txn(&app).map_or(0, |v| v + 1);
+        // `compact` merged the input's rows with other inputs' into files of their own:
+        // removing the input's files would no longer take out its rows (and only them).
+        if let Some(r) = replaces
+            && let Some(gone) = r
+                .files
+                .iter()
+                .find(|f| !snap.files.contains_key(&noisefloor_delta::encode_path(f)))
+        {
+            staging.discard();
+            return Err(LakeError::Config(format!(
+                "{}: cannot --replace: its rows were compacted with other inputs' rows ({gone} is no longer a file of the table); its rows are in the lake once already",
+                r.input
+            )));
+        }
         let commit = Commit {
             txn_version,
             replaces: replaces

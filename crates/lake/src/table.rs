@@ -190,3 +190,43 @@ impl From<DeltaError> for LakeError {
         LakeError::Delta(e)
     }
 }
+
+/// The events table's snapshot and the manifest entry of every input it holds, from the
+/// log's `commitInfo` (a later commit of the same input replaces the earlier one), sorted
+/// as [`crate::manifest`] sorts: the `inputs` table agrees with the events at every
+/// version, whatever the `_manifest` directory (the writers' index) holds yet.
+pub fn inputs_from_log(
+    root: &Path,
+) -> Result<(noisefloor_delta::Snapshot, Vec<crate::ManifestEntry>), LakeError> {
+    let mut by_app: std::collections::HashMap<String, crate::ManifestEntry> =
+        std::collections::HashMap::new();
+    let snapshot = events(root).snapshot_with(|c| {
+        let Some(info) = &c.commit_info else { return };
+        let extra = &info["noisefloor"];
+        if info["operation"].as_str() == Some("REPAIR") {
+            for app in extra["removed_inputs"].as_array().into_iter().flatten() {
+                if let Some(app) = app.as_str() {
+                    by_app.remove(app);
+                }
+            }
+            return;
+        }
+        let entries: Vec<&serde_json::Value> = match info["operation"].as_str() {
+            Some("WRITE") => vec![extra],
+            Some("CONVERT") => extra["entries"]
+                .as_array()
+                .map_or(Vec::new(), |a| a.iter().collect()),
+            _ => Vec::new(),
+        };
+        for v in entries {
+            if let Ok(e) = serde_json::from_value::<crate::ManifestEntry>(v.clone()) {
+                by_app.insert(app_id(&e.sensor, &e.content_hash), e);
+            }
+        }
+    })?;
+    let mut out: Vec<crate::ManifestEntry> = by_app.into_values().collect();
+    out.sort_by(|a, b| {
+        (&a.sensor, &a.ingested_at, &a.input).cmp(&(&b.sensor, &b.ingested_at, &b.input))
+    });
+    Ok((snapshot, out))
+}

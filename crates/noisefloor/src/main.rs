@@ -10,7 +10,7 @@ mod common;
 
 #[cfg(target_os = "linux")]
 use cmd::sensor;
-use cmd::{dissect, explain, ingest, migrate, report, sql};
+use cmd::{check, compact, dissect, explain, ingest, migrate, report, sql, vacuum};
 
 #[derive(Parser)]
 #[command(
@@ -36,6 +36,13 @@ enum Command {
     /// The periodic report over the lake: top protocols/ports, per sensor, monthly
     /// averages, a key per day, senders by AS and city, classes, surges
     Report(report::Args),
+    /// Verify every file the lake's tables reference and list strays; `--repair` takes
+    /// damaged inputs out so they can be ingested again
+    Check(check::Args),
+    /// Merge each partition's small files into one, as one commit (readers never count twice)
+    Compact(compact::Args),
+    /// Delete files no table version younger than the retention period needs (7 days)
+    Vacuum(vacuum::Args),
     /// Convert a lake written before the Delta log into Delta tables, in place (once)
     Migrate(migrate::Args),
     /// Run SQL over the lake (DataFusion): table `events`, `inputs`, views `gre`, `daily`,
@@ -66,6 +73,9 @@ fn main() -> ExitCode {
         Command::Dissect(args) => dissect::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Ingest(args) => ingest::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Compact(args) => compact::run(args),
+        Command::Vacuum(args) => vacuum::run(args),
         Command::Migrate(args) => migrate::run(args),
         Command::Report(args) => report::run(args),
         Command::Sql(args) => sql::run(args),

@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Every engine that reads the lake's Delta log sees all of an ingest or none of it.
+
+Usage: oracle.py NOISEFLOOR NOISEFLOOR_SYNTH WORKDIR   (run with the venv of README.md beside
+this file: delta-rs for Python and DuckDB with its delta extension)
+
+For each crash point of an ingest's commit (NOISEFLOOR_CRASH_AT, see crates/lake/src/store.rs)
+the ingest is killed there; then noisefloor's `sql` and `report`, delta-rs and DuckDB's
+`delta_scan` must give the same counts, equal to the state before the ingest or after it, and
+the next ingest must end in exactly the state after it (no row lost or counted twice). Then a
+repeated ingest, an ingest with --replace and stray files must change no engine's numbers.
+"""
+import glob, json, os, shutil, subprocess, sys, urllib.parse
+
+nf, synth, work = sys.argv[1], sys.argv[2], os.path.abspath(sys.argv[3])
+repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+os.makedirs(work, exist_ok=True)
+
+
+def run(*args, env=None, check=True):
+    p = subprocess.run(args, capture_output=True, text=True, env=env)
+    if check and p.returncode != 0:
+        raise SystemExit(f"{args}: exit {p.returncode}\n{p.stderr}")
+    return p
+
+
+def duck():
+    import duckdb, duckdb_extension_delta
+    ext = glob.glob(os.path.join(os.path.dirname(duckdb_extension_delta.__file__),
+                                 "extensions", "*", "delta.duckdb_extension"))[0]
+    con = duckdb.connect(config={"allow_unsigned_extensions": "true"})
+    con.execute(f"LOAD '{ext}'")
+    return con
+
+
+def state(lake):
+    """Rows and packets per sensor of the events table, packets of the rollup table, by
+    every engine; asserts the engines agree and returns the one answer."""
+    from deltalake import DeltaTable
+    import pyarrow.compute as pc
+
+    out = {}
+    # noisefloor sql and report
+    q = ("SELECT sensor, COUNT(*) AS n, SUM(packets) AS p FROM events "
+         "GROUP BY sensor ORDER BY sensor")
+    rows = json.loads(run(nf, "sql", "--lake", lake, "--format", "json", q).stdout)
+    out["noisefloor"] = {r["sensor"]: [r["n"], r["p"]] for r in rows}
+    inputs = json.loads(run(nf, "sql", "--lake", lake, "--format", "json",
+                            "SELECT COUNT(*) AS n FROM inputs").stdout)[0]["n"]
+    report = json.loads(run(nf, "report", "--lake", lake, "--format", "json").stdout)
+    # delta-rs
+    t = DeltaTable(lake).to_pyarrow_table()
+    by = {}
+    for s, p in zip(t.column("sensor").to_pylist(), t.column("packets").to_pylist()):
+        by.setdefault(s, [0, 0])
+        by[s][0] += 1
+        by[s][1] += p
+    out["delta-rs"] = dict(sorted(by.items()))
+    # DuckDB
+    con = duck()
+    out["duckdb"] = {s: [n, int(p)] for s, n, p in con.execute(
+        f"SELECT sensor, COUNT(*), SUM(packets) FROM delta_scan('{lake}') GROUP BY 1 ORDER BY 1"
+    ).fetchall()}
+    first = out["noisefloor"]
+    for engine, got in out.items():
+        assert got == first, f"{lake}: {engine} {got} != noisefloor {first}"
+    packets = sum(p for _, p in first.values())
+    assert report["summary"]["packets"] == packets, (report["summary"], packets)
+    rollup_rs = pc.sum(DeltaTable(os.path.join(lake, "_rollup")).to_pyarrow_table()
+                       .column("packets")).as_py() or 0
+    rollup_duck = con.execute(
+        f"SELECT COALESCE(SUM(packets), 0) FROM delta_scan('{lake}/_rollup')").fetchone()[0]
+    assert rollup_rs == rollup_duck, (rollup_rs, rollup_duck)
+    return {"events": first, "inputs": inputs, "rollup_packets": int(rollup_rs)}
+
+
+a = os.path.join(repo, "samples", "darknet-day.pcap.gz")
+b = os.path.join(work, "b.pcap")
+run(synth, "--packets", "40000", "--seed", "5", "--out", b)
+base = os.path.join(work, "base")
+shutil.rmtree(base, ignore_errors=True)
+run(nf, "ingest", a, "--sensor", "tokyo", "--lake", base)
+before = state(base)
+after_lake = os.path.join(work, "after")
+shutil.copytree(base, after_lake)
+run(nf, "ingest", b, "--sensor", "osaka", "--lake", after_lake)
+after = state(after_lake)
+assert after != before and after["inputs"] == before["inputs"] + 1, (before, after)
+print("before:", before)
+print("after: ", after)
+
+for point in ["before-log-commit", "after-events-commit", "after-rollup-commit"]:
+    lake = os.path.join(work, point)
+    shutil.rmtree(lake, ignore_errors=True)
+    shutil.copytree(base, lake)
+    env = dict(os.environ, NOISEFLOOR_CRASH_AT=point)
+    p = run(nf, "ingest", b, "--sensor", "osaka", "--lake", lake, env=env, check=False)
+    assert p.returncode != 0 and "NOISEFLOOR_CRASH_AT" in p.stderr, (point, p.returncode, p.stderr)
+    s = state(lake)
+    want = before if point == "before-log-commit" else after
+    assert s["events"] == want["events"], (point, s, want)
+    assert s["inputs"] == want["inputs"], (point, s, want)
+    # The rollup table commits after the events table: it may still be the one before.
+    assert s["rollup_packets"] in (before["rollup_packets"], after["rollup_packets"]), (point, s)
+    print(f"crash at {point}: every engine reads the state {'before' if want is before else 'after'}")
+    run(nf, "ingest", b, "--sensor", "osaka", "--lake", lake)
+    s = state(lake)
+    assert s == after, (point, s, after)
+    print(f"  the next ingest ends in exactly the state after: {s['events']}")
+
+lake = after_lake
+run(nf, "ingest", b, "--sensor", "osaka", "--lake", lake)
+assert state(lake) == after, "a repeated ingest added something"
+run(nf, "ingest", b, "--sensor", "osaka", "--replace", "--lake", lake)
+assert state(lake) == after, "--replace changed the numbers"
+# Strays: a copy of a committed file and a file that is not Parquet, in a partition.
+part = sorted(glob.glob(os.path.join(lake, "sensor=osaka", "date=*", "*.parquet")))[0]
+shutil.copy(part, os.path.join(os.path.dirname(part), "stray-copy.parquet"))
+with open(os.path.join(os.path.dirname(part), "stray-junk.parquet"), "wb") as f:
+    f.write(b"not parquet")
+os.makedirs(os.path.join(lake, "sensor=ghost", "date=2026-01-01"))
+shutil.copy(part, os.path.join(lake, "sensor=ghost", "date=2026-01-01", "x.parquet"))
+assert state(lake) == after, "a stray file was read"
+print("repeated ingest, --replace and stray files: every engine's numbers unchanged")
+print("delta oracle passed")
