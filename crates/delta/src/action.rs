@@ -23,6 +23,9 @@ pub struct Add {
     /// JSON text: `numRecords`, `minValues`, `maxValues`, `nullCount`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stats: Option<String>,
+    /// Free-form metadata readers ignore; the lake keeps each file's BLAKE3 here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<BTreeMap<String, String>>,
 }
 
 /// A data file stops being part of the table (it stays on disk until vacuumed, for readers

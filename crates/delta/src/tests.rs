@@ -31,6 +31,7 @@ fn add(path: &str) -> Action {
         modification_time: 0,
         data_change: true,
         stats: Some(r#"{"numRecords":1}"#.into()),
+        tags: None,
     })
 }
 

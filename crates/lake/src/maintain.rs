@@ -304,8 +304,8 @@ pub struct Finding {
     pub table: String,
     /// Relative to the lake.
     pub path: String,
-    /// `missing`, `size`, `unreadable`, `rows` (the footer disagrees with the log), or
-    /// `stray` (on disk, in no version).
+    /// `missing`, `size`, `content` (same size, other bytes), `unreadable`, `rows` (the
+    /// footer disagrees with the log), or `stray` (on disk, in no version).
     pub kind: String,
     pub detail: String,
     /// The inputs whose rows the file holds (damaged files).
@@ -355,6 +355,19 @@ pub fn check(root: &Path, repair: bool) -> Result<CheckReport, LakeError> {
                     "size",
                     format!("{} bytes on disk, {} in the log", m.len(), a.size),
                 )),
+                Ok(_)
+                    if a.tags
+                        .as_ref()
+                        .and_then(|t| t.get(table::HASH_TAG))
+                        .is_some_and(|want| {
+                            crate::ingest::hash_file(&path).map_or(true, |(h, _)| &h != want)
+                        }) =>
+                {
+                    Some((
+                        "content",
+                        "its bytes differ from those committed (BLAKE3)".to_owned(),
+                    ))
+                }
                 Ok(_) => match table::footer_rows(&path) {
                     Err(e) => Some(("unreadable", e)),
                     Ok(n) => match add_rows(a) {

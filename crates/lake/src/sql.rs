@@ -69,6 +69,9 @@ pub struct Session {
     rollup_missing: usize,
     /// Sensors with committed inputs, sorted.
     sensors: Vec<String>,
+    /// Every file of both snapshots and its size in the log (to name a damaged one).
+    files: Vec<(std::path::PathBuf, u64)>,
+    root: std::path::PathBuf,
 }
 
 /// What `sql` can name, for the error when a query names something else.
@@ -122,6 +125,14 @@ impl Session {
         }
         let (events, entries) = table::inputs_from_log(&root)?;
         let rollup = table::rollup(&root).snapshot()?;
+        let mut files = Vec::new();
+        for (t, snap) in [(table::events(&root), &events), (table::rollup(&root), &rollup)] {
+            for a in snap.files.values() {
+                if let Some(rel) = noisefloor_delta::decode_path(&a.path) {
+                    files.push((t.root().join(rel), a.size.max(0) as u64));
+                }
+            }
+        }
         for (name, t, snapshot, schema) in [
             ("events", table::events(&root), &events, file_schema()),
             ("rollup", table::rollup(&root), &rollup, rollup_schema()),
@@ -154,6 +165,8 @@ impl Session {
             ctx,
             rollup_missing,
             sensors,
+            files,
+            root: root.clone(),
         };
         for (name, body) in VIEWS {
             let body = if *name == "daily" && session.rollup_missing == 0 {
@@ -206,32 +219,39 @@ impl Session {
                     }
                 })?;
             let schema = Arc::new(frame.schema().as_arrow().clone());
-            let batches = frame.collect().await.map_err(df)?;
+            let batches = frame.collect().await.map_err(|e| self.explain_failure(e))?;
             Ok((schema, batches))
         })
     }
 
+    /// A failed read names the damaged file when one of the snapshot's files is missing or
+    /// not the size the log says (DataFusion's own message names a byte range or a footer).
+    fn explain_failure(&self, e: datafusion::error::DataFusionError) -> LakeError {
+        for (path, size) in &self.files {
+            let problem = match std::fs::metadata(path) {
+                Err(_) => "is missing".to_owned(),
+                Ok(m) if m.len() != *size => {
+                    format!("has {} bytes where the log committed {size}", m.len())
+                }
+                Ok(_) => continue,
+            };
+            return LakeError::Corrupt(format!(
+                "{} {problem}: the lake is damaged; `noisefloor check --lake {} --repair` takes the damaged inputs out so they can be ingested again",
+                path.display(),
+                self.root.display()
+            ));
+        }
+        df(e)
+    }
+
     /// Runs one statement and collects its result.
     pub fn sql(&self, query: &str) -> Result<Vec<RecordBatch>, LakeError> {
-        let run = || {
-            self.rt.block_on(async {
-                let frame = self.ctx.sql(query).await.map_err(df)?;
-                frame.collect().await.map_err(df)
-            })
-        };
-        let mut result = run();
-        // A commit replacing files (`ingest --replace`) can remove a file between the
-        // listing and the read; listing again sees the lake after the commit.
-        for _ in 0..3 {
-            match &result {
-                Err(LakeError::Sql(m)) if m.contains("No such file or directory") => {
-                    std::thread::sleep(std::time::Duration::from_millis(50));
-                    result = run();
-                }
-                _ => break,
-            }
-        }
-        result
+        // The session reads one snapshot: a later commit (a replace, a compaction) removes
+        // files from the log but not from the disk, so nothing it reads goes away.
+        self.rt.block_on(async {
+            let frame = self.ctx.sql(query).await.map_err(df)?;
+            frame.collect().await.map_err(|e| self.explain_failure(e))
+        })
     }
 }
 

@@ -725,3 +725,98 @@ fn a_lake_from_before_rollups_gives_the_same_report() {
     assert_eq!(legacy, fast);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_damaged_file_is_named_checked_repaired_and_reingested() {
+    // The Delta lake's answer to damage: `sql` names the file instead of a byte range,
+    // `check` finds it, `--repair` takes its input out, and a re-ingest restores the rows.
+    let dir = tmp("damage");
+    let lake = dir.join("lake");
+    let inputs = [
+        "../../samples/darknet-day.pcap.gz",
+        "../../samples/seed-000-mirai-gre.pcap",
+    ]
+    .map(|p| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(p));
+    for i in &inputs {
+        run(bin()
+            .arg("ingest")
+            .arg(i)
+            .args(["--sensor", "s1", "--lake"])
+            .arg(&lake));
+    }
+    let count = || {
+        let out = run(bin()
+            .args(["sql", "--format", "json", "--lake"])
+            .arg(&lake)
+            .arg("SELECT COUNT(*) AS n, SUM(packets) AS p FROM events"));
+        serde_json::from_str::<Value>(&out).unwrap()[0].clone()
+    };
+    let clean = count();
+    let check = |repair: bool| {
+        let mut c = bin();
+        c.args(["check", "--json", "--lake"]).arg(&lake);
+        if repair {
+            c.arg("--repair");
+        }
+        let out = c.output().unwrap();
+        (
+            out.status.code(),
+            serde_json::from_slice::<Value>(&out.stdout).unwrap(),
+        )
+    };
+    assert_eq!(check(false).1["findings"], serde_json::json!([]));
+    // Compaction merges the day's files; the numbers stay.
+    run(bin().args(["compact", "--lake"]).arg(&lake));
+    assert_eq!(count(), clean);
+    // Damage one events file: cut it short.
+    let file = std::fs::read_dir(&lake)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("sensor="))
+        .flat_map(|s| std::fs::read_dir(s.path()).unwrap().flatten())
+        .flat_map(|d| std::fs::read_dir(d.path()).unwrap().flatten())
+        .map(|f| f.path())
+        .max_by_key(|p| std::fs::metadata(p).unwrap().len())
+        .unwrap();
+    let len = std::fs::metadata(&file).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+    let out = bin()
+        .args(["sql", "--lake"])
+        .arg(&lake)
+        .arg("SELECT SUM(packets) FROM events")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&*file.to_string_lossy()) && stderr.contains("check"),
+        "{stderr}"
+    );
+    let (code, found) = check(false);
+    assert_eq!(code, Some(2));
+    assert_eq!(found["findings"][0]["kind"], "size", "{found}");
+    let (code, repaired) = check(true);
+    assert_eq!(code, Some(0), "{repaired}");
+    let reingest: Vec<String> = repaired["reingest"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    assert!(!reingest.is_empty());
+    for i in &reingest {
+        run(bin()
+            .arg("ingest")
+            .arg(i)
+            .args(["--sensor", "s1", "--lake"])
+            .arg(&lake));
+    }
+    assert_eq!(check(false).1["findings"], serde_json::json!([]));
+    assert_eq!(count(), clean);
+    std::fs::remove_dir_all(dir).unwrap();
+}
