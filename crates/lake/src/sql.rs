@@ -126,7 +126,10 @@ impl Session {
         let (events, entries) = table::inputs_from_log(&root)?;
         let rollup = table::rollup(&root).snapshot()?;
         let mut files = Vec::new();
-        for (t, snap) in [(table::events(&root), &events), (table::rollup(&root), &rollup)] {
+        for (t, snap) in [
+            (table::events(&root), &events),
+            (table::rollup(&root), &rollup),
+        ] {
             for a in snap.files.values() {
                 if let Some(rel) = noisefloor_delta::decode_path(&a.path) {
                     files.push((t.root().join(rel), a.size.max(0) as u64));
