@@ -176,6 +176,14 @@ impl Summary {
     /// The summary for a terminal.
     pub fn text(&self) -> String {
         let mut s = String::new();
+        // Nothing could be read at all: the errors are the whole answer, not a summary of
+        // zeros before them.
+        if self.packets == 0 && self.logs.lines == 0 && !self.file_errors.is_empty() {
+            for e in &self.file_errors {
+                let _ = writeln!(s, "error: {e}");
+            }
+            return s;
+        }
         let _ = writeln!(
             s,
             "{} packets ({} matched), {} bytes on the wire, {} captured, from {} file(s)",

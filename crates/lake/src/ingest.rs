@@ -739,6 +739,14 @@ fn ingest_path(
     }
     entry.rejected += report.errors.len() as u64;
     entry.errors.extend(report.errors.iter().cloned());
+    // A capture with no packet yet (only its file header: a capture just started) is not
+    // recorded either, as an empty log is not: the next ingest takes it whole.
+    if entry.kind == "capture" && skip_bytes == 0 && entry.read == 0 && entry.rejected == 0 {
+        staging.discard();
+        return Ok(Outcome::Failed(format!(
+            "{input}: no packet in it yet (only the capture's file header: a capture just started?); not recorded, so the next ingest takes it"
+        )));
+    }
     // Nothing could be read: not recorded, so a rerun (with the right format, say) retries.
     if entry.rows == 0 && entry.untimed == 0 && entry.rejected > 0 {
         staging.discard();

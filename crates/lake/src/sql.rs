@@ -211,7 +211,17 @@ impl Session {
                 .await
                 .map_err(|e| {
                     let m = e.to_string();
-                    if m.contains("not supported") || m.contains("not allowed") {
+                    // `COPY … TO 'path'` without an extension fails on the missing format
+                    // before the read-only check: refuse it as what it is.
+                    let copy = query
+                        .trim_start()
+                        .get(..4)
+                        .is_some_and(|k| k.eq_ignore_ascii_case("copy"));
+                    if copy {
+                        LakeError::Sql(
+                            "COPY … TO writes files: `sql` only reads the lake (SELECT, WITH, EXPLAIN, SHOW, DESCRIBE); `ingest` writes it".into(),
+                        )
+                    } else if m.contains("not supported") || m.contains("not allowed") {
                         LakeError::Sql(format!(
                             "{m}: `sql` only reads the lake (SELECT, WITH, EXPLAIN, SHOW, DESCRIBE); `ingest` writes it"
                         ))

@@ -45,8 +45,8 @@ enum Command {
     Vacuum(vacuum::Args),
     /// Convert a lake written before the Delta log into Delta tables, in place (once)
     Migrate(migrate::Args),
-    /// Run SQL over the lake (DataFusion): table `events`, `inputs`, views `gre`, `daily`,
-    /// `sensor_health`
+    /// Run SQL over the lake (DataFusion): tables `events`, `rollup`, `inputs`, views `gre`,
+    /// `daily`, `sensor_health`
     Sql(sql::Args),
     /// Live sensor: capture an NFLOG group or an interface, classify, and commit lake
     /// segments every interval, with health counters (drops, truncation) per segment

@@ -114,6 +114,23 @@ fn mirai_inner_address_counts_are_exact_for_a_small_flood_and_never_exceed_the_p
     }
     let (text, _, _) = noisefloor(&["explain", p.to_str().unwrap()]);
     assert!(!text.contains("inner destinations:  ~"), "{text}");
+    // Past the exact limit every count is an estimate: labelled with its error, and never
+    // more sources than packets, in the text as in the JSON.
+    let (text, _, code) = noisefloor(&["explain", "--exact-limit", "64", p.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(text.contains("±1.6 %"), "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.contains("GRE packets from"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let sources: u64 = line
+        .split("from ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .map(|n| n.trim_start_matches('~').replace(',', ""))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(sources <= 520, "{line}");
     std::fs::remove_file(p).ok();
 }
 
@@ -229,6 +246,18 @@ fn an_input_where_nothing_could_be_read_is_not_recorded_and_is_retried() {
     let (out, code) = ingest(&lake, &empty);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("empty file"), "{out}");
+    // A capture just started: its file header and no packet yet.
+    let (full, _) = capture("started.pcap", 3, &[Kind::ScanTcp], 5);
+    let header_only = dir.join("started.pcap");
+    std::fs::write(&header_only, &std::fs::read(&full).unwrap()[..24]).unwrap();
+    let (out, code) = ingest(&lake, &header_only);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("no packet in it yet"), "{out}");
+    std::fs::copy(&full, &header_only).unwrap();
+    let (out, code) = ingest(&lake, &header_only);
+    assert_eq!(code, 0, "taken whole once it has packets: {out}");
+    assert_eq!(rows(&lake), 3);
+    std::fs::remove_file(full).ok();
     std::fs::remove_dir_all(dir).ok();
 }
 
@@ -247,6 +276,19 @@ fn explain_refuses_an_input_it_cannot_read_instead_of_printing_an_empty_report()
     assert_eq!(code, 2);
     assert!(out.is_empty(), "{out}");
     assert!(err.contains("x.pcap"), "{err}");
+    // dissect too: the error, not a summary of zeros before it.
+    let (out, err, code) = noisefloor(&["dissect", "/nonexistent/x.pcap"]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.contains("x.pcap") && !err.contains("0 packets"),
+        "{err}"
+    );
+    // Help for explain and dissect names no configuration (only ingest reads one).
+    for cmd in ["explain", "dissect"] {
+        let (help, _, _) = noisefloor(&[cmd, "--help"]);
+        assert!(!help.contains("config"), "{cmd} --help: {help}");
+    }
     std::fs::remove_file(p).ok();
 }
 
@@ -319,6 +361,8 @@ fn sql_only_reads_and_says_what_it_can_read() {
         "DROP TABLE events",
         "CREATE TABLE x AS SELECT 1",
         "COPY (SELECT * FROM events) TO '/tmp/nf-trust-copy.parquet'",
+        // No extension: DataFusion asks for a format before any read-only check.
+        "COPY (SELECT * FROM events) TO '/tmp/nf-trust-copy'",
         "INSERT INTO inputs SELECT * FROM inputs",
     ] {
         let (_, err, code) = noisefloor(&["sql", "--lake", l, q]);
@@ -326,6 +370,7 @@ fn sql_only_reads_and_says_what_it_can_read() {
         assert!(err.contains("only reads the lake"), "{q}: {err}");
     }
     assert!(!std::path::Path::new("/tmp/nf-trust-copy.parquet").exists());
+    assert!(!std::path::Path::new("/tmp/nf-trust-copy").exists());
     assert_eq!(rows(&lake), 50);
     let (out, _, code) = noisefloor(&[
         "sql",

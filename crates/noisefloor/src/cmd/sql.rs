@@ -12,7 +12,8 @@ use crate::common::lake_args::LakeArgs;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The query: tables `events` and `inputs`, views `gre` and `daily` (docs/lake.md)
+    /// The query: tables `events`, `rollup` and `inputs`, views `gre`, `daily` and
+    /// `sensor_health` (docs/lake.md)
     #[arg(value_name = "QUERY")]
     query: String,
     #[command(flatten)]

@@ -16,8 +16,7 @@ pub struct LogArgs {
     #[arg(long, value_name = "YYYY")]
     year: Option<i64>,
     /// Zone of log times printed without a UTC offset: UTC, +09:00, Asia/Tokyo, or local
-    /// (this machine's zone). Default: UTC (`ingest`: the sensor's `timezone` in the
-    /// config, if set)
+    /// (this machine's zone). Default: UTC
     #[arg(long, value_name = "ZONE")]
     tz: Option<String>,
     /// When the machine that wrote dmesg-style lines ([seconds since boot]) booted, e.g.
