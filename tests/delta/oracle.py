@@ -86,6 +86,10 @@ shutil.copytree(base, after_lake)
 run(nf, "ingest", b, "--sensor", "osaka", "--lake", after_lake)
 after = state(after_lake)
 assert after != before and after["inputs"] == before["inputs"] + 1, (before, after)
+# A clean copy of the state after, for the damage scenarios below (the one above gets
+# replaced files and strays).
+clean_after = os.path.join(work, "clean-after")
+shutil.copytree(after_lake, clean_after)
 print("before:", before)
 print("after: ", after)
 
@@ -193,8 +197,13 @@ print(f"vacuum deleted {len(v['deleted'])} files no version needs; numbers uncha
 
 # --- damage: found and named by check, repaired, and a re-ingest gives the clean numbers ---
 def damage(kind, lake):
-    parts = sorted(glob.glob(os.path.join(lake, "sensor=osaka", "date=*", "*.parquet")))
-    target = parts[0]
+    # A file of the current version (names carry a random token: pick by the log, not by
+    # the directory, which may also hold removed files).
+    import pyarrow as pa
+    paths = pa.table(DeltaTable(lake).get_add_actions(flatten=True)).column("path").to_pylist()
+    live = sorted(os.path.join(lake, urllib.parse.unquote(p))
+                  for p in paths if p.startswith("sensor=osaka/"))
+    target = live[0]
     if kind == "truncated":
         with open(target, "r+b") as f:
             f.truncate(os.path.getsize(target) // 2)
@@ -215,7 +224,7 @@ def damage(kind, lake):
 for kind in ["truncated", "removed", "overwritten", "stray-file", "stray-partition"]:
     lake = os.path.join(work, "damage-" + kind)
     shutil.rmtree(lake, ignore_errors=True)
-    shutil.copytree(after_lake, lake)
+    shutil.copytree(clean_after, lake)
     target = damage(kind, lake)
     p = run(nf, "check", "--json", "--lake", lake, check=False)
     found = json.loads(p.stdout)["findings"]
