@@ -4,7 +4,7 @@
 //! is still a no-op. Files no entry names (strays of interrupted runs) are left out and
 //! listed; files an entry names but that are gone are listed and left out.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use noisefloor_delta::{Action, Txn};
 use serde::Serialize;
@@ -96,44 +96,27 @@ pub fn migrate(root: &Path) -> Result<Migration, LakeError> {
         // rollup must then already be there.
         rollup.commit(&rollup.snapshot()?, &ro_actions)?;
         events.commit(&events.snapshot()?, &ev_actions)?;
-        m.strays = strays(root, &named);
+        m.strays = strays(root, &named)?;
     }
     // Interrupted commits of the old kind are finished into the new log.
     m.recovered = Lake::open(root)?.recovered;
     Ok(m)
 }
 
-/// Parquet files under the partition directories of both tables that `named` lacks.
-fn strays(root: &Path, named: &std::collections::HashSet<String>) -> Vec<String> {
+/// Files under the partition directories of both tables that `named` lacks.
+fn strays(
+    root: &Path,
+    named: &std::collections::HashSet<String>,
+) -> Result<Vec<String>, LakeError> {
     let mut out = Vec::new();
-    for base in [PathBuf::new(), PathBuf::from(crate::rollup::ROLLUP_DIR)] {
-        let Ok(sensors) = std::fs::read_dir(root.join(&base)) else {
-            continue;
-        };
-        for s in sensors.flatten() {
-            let sname = s.file_name().to_string_lossy().into_owned();
-            if !sname.starts_with("sensor=") {
-                continue;
-            }
-            let Ok(dates) = std::fs::read_dir(s.path()) else {
-                continue;
-            };
-            for d in dates.flatten() {
-                let dname = d.file_name().to_string_lossy().into_owned();
-                let Ok(files) = std::fs::read_dir(d.path()) else {
-                    continue;
-                };
-                for f in files.flatten() {
-                    let fname = f.file_name().to_string_lossy().into_owned();
-                    let rel = base.join(&sname).join(&dname).join(&fname);
-                    let rel = rel.to_string_lossy().into_owned();
-                    if !named.contains(&rel) {
-                        out.push(rel);
-                    }
-                }
+    for (prefix, t) in [("", table::events(root)), ("_rollup/", table::rollup(root))] {
+        for rel in crate::maintain::data_files(t.root())? {
+            let rel = format!("{prefix}{rel}");
+            if !named.contains(&rel) {
+                out.push(rel);
             }
         }
     }
     out.sort();
-    out
+    Ok(out)
 }

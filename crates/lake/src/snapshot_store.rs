@@ -138,7 +138,6 @@ impl ObjectStore for SnapshotStore {
                 }
             }
         }
-        common_prefixes.dedup();
         Ok(ListResult {
             common_prefixes,
             objects,

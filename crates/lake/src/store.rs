@@ -420,7 +420,8 @@ impl Lake {
             sync_dir(d)?;
         }
         crash_point("before-log-commit");
-        self.commit_to_log(c, table::events(&self.root), &c.entry.files)?;
+        let entry = serde_json::to_value(&c.entry).map_err(LakeError::Json)?;
+        self.commit_to_log(c, table::events(&self.root), &c.entry.files, entry)?;
         crash_point("after-events-commit");
         let rollups: Vec<String> = c
             .entry
@@ -428,7 +429,9 @@ impl Lake {
             .iter()
             .map(|r| table::split(&self.root, r).1)
             .collect();
-        self.commit_to_log(c, table::rollup(&self.root), &rollups)?;
+        let key =
+            serde_json::json!({"sensor": c.entry.sensor, "content_hash": c.entry.content_hash});
+        self.commit_to_log(c, table::rollup(&self.root), &rollups, key)?;
         crash_point("after-rollup-commit");
         let bytes = serde_json::to_vec_pretty(&c.entry).map_err(LakeError::Json)?;
         write_atomic(
@@ -439,20 +442,22 @@ impl Lake {
         Ok(())
     }
 
-    /// Commits `files` (relative to `t`'s root) with the input's transaction, unless the
-    /// log already holds it (a roll-forward after a crash, or another writer).
-    fn commit_to_log(&self, c: &Commit, t: Table, files: &[String]) -> Result<(), LakeError> {
+    /// Commits `files` (relative to `t`'s root) with the input's transaction and `info` in
+    /// its `commitInfo`, unless the log already holds it (a roll-forward after a crash, or
+    /// another writer).
+    fn commit_to_log(
+        &self,
+        c: &Commit,
+        t: Table,
+        files: &[String],
+        info: serde_json::Value,
+    ) -> Result<(), LakeError> {
         let app = table::app_id(&c.entry.sensor, &c.entry.content_hash);
         let snap = t.snapshot()?;
         if snap.txn(&app).is_some_and(|v| v >= c.txn_version) {
             return Ok(());
         }
         let now = noisefloor_delta::now_ms();
-        let info = if t.root() == self.root {
-            serde_json::to_value(&c.entry).map_err(LakeError::Json)?
-        } else {
-            serde_json::json!({"sensor": c.entry.sensor, "content_hash": c.entry.content_hash})
-        };
         let mut actions = vec![
             Action::CommitInfo(table::commit_info("WRITE", info)),
             Action::Txn(Txn {

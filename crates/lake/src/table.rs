@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use arrow::datatypes::{DataType, Schema, TimeUnit};
 use noisefloor_delta::{Add, DeltaError, Format, Metadata, Table, encode_path, partition_values};
@@ -178,7 +178,7 @@ pub fn add_for(table: &Table, rel: &str, data_change: bool) -> Result<Add, LakeE
 pub const HASH_TAG: &str = "noisefloor.blake3";
 
 /// Rows in a Parquet file, from its footer.
-pub fn footer_rows(path: &PathBuf) -> Result<i64, String> {
+pub fn footer_rows(path: &Path) -> Result<i64, String> {
     let f = File::open(path).map_err(|e| e.to_string())?;
     let r = SerializedFileReader::new(f).map_err(|e| e.to_string())?;
     Ok(r.metadata().file_metadata().num_rows())
@@ -224,7 +224,7 @@ pub fn inputs_from_log(
             _ => Vec::new(),
         };
         for v in entries {
-            if let Ok(e) = serde_json::from_value::<crate::ManifestEntry>(v.clone()) {
+            if let Ok(e) = <crate::ManifestEntry as serde::Deserialize>::deserialize(v) {
                 by_app.insert(app_id(&e.sensor, &e.content_hash), e);
             }
         }

@@ -34,28 +34,29 @@ pub fn run(args: Args) -> Result<ExitCode> {
         for r in &m.recovered {
             println!("  {r}");
         }
-        if !m.missing.is_empty() {
-            println!(
-                "  {} file(s) named by the manifest are missing and were left out (re-ingest their inputs with --replace):",
-                m.missing.len()
-            );
-            for f in &m.missing {
-                println!("    {f}");
-            }
-        }
-        if !m.strays.is_empty() {
-            println!(
-                "  {} file(s) no input committed were left out (remove them with `noisefloor vacuum`):",
-                m.strays.len()
-            );
-            for f in &m.strays {
-                println!("    {f}");
-            }
-        }
+        list(
+            &m.missing,
+            "named by the manifest are missing and were left out (re-ingest their inputs with --replace)",
+        );
+        list(
+            &m.strays,
+            "no input committed were left out (remove them with `noisefloor vacuum`)",
+        );
     }
     Ok(if m.missing.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(2)
     })
+}
+
+/// `  N file(s) WHAT:` and the files, one per line; nothing for none.
+fn list(files: &[String], what: &str) {
+    if files.is_empty() {
+        return;
+    }
+    println!("  {} file(s) {what}:", files.len());
+    for f in files {
+        println!("    {f}");
+    }
 }
