@@ -1059,6 +1059,8 @@ fn judge(e: &Piece, th: &Thresholds, role_host: bool, dropped: u64) -> Option<At
         return None;
     }
     let (sources, sources_exact) = e.sources.count();
+    // An estimate never says more senders than the packets they sent.
+    let sources = sources.min(e.packets);
     let (ports_distinct, ports_exact) = e.ports.distinct();
     // Where on the /24 it landed.
     let (target, addresses, per_address) = match &e.addrs {

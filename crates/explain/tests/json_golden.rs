@@ -97,6 +97,12 @@ fn reports_equal_their_golden_files() {
     let update = std::env::var_os("NOISEFLOOR_UPDATE_GOLDEN").is_some();
     for rel in INPUTS {
         let (got, text) = explain_json(rel);
+        // Whatever the goldens say, no count of senders exceeds the packets they sent.
+        for a in got["attacks"].as_array().into_iter().flatten() {
+            let (s, p) = (a["sources"].as_u64(), a["packets"].as_f64());
+            assert!(s.is_some() && p.is_some(), "{rel}: {a}");
+            assert!(s.unwrap() as f64 <= p.unwrap(), "{rel}: {a}");
+        }
         let name = Path::new(rel)
             .file_name()
             .unwrap()
